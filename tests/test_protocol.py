@@ -1,0 +1,223 @@
+"""The self-chat protocol on the scripted backend: the exact message lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.backends.scripted import ScriptedBackend
+from engine.config import RunConfig, Sampling
+from engine.events import ProbeScored, RunFinished, TurnFinished
+from engine.personas import Persona
+from engine.protocol import fold_reply, wrap_opening
+from engine.selfchat import ResumeState, SelfChat, call_seed
+
+STARTER = "Space exploration is a topic that divides opinions. What's your perspective?"
+
+
+def make_persona(index: int, prompt: str, probe: str) -> Persona:
+    return Persona(
+        index=index,
+        category="persona",
+        system_prompt=prompt,
+        probe_question=probe,
+        score_rule="not scored in this test",
+        scorer=None,
+    )
+
+
+AGENT = make_persona(2, "AGENT PROMPT", "AGENT PROBE?")
+USER = make_persona(5, "USER PROMPT", "USER PROBE?")
+
+
+def numbered_replies():
+    """Return a reply function answering 'reply N' for the N-th call (from 1)."""
+    count = 0
+
+    def reply(messages, sampling):
+        nonlocal count
+        count += 1
+        return f" reply {count}\n"
+
+    return reply
+
+
+def make_chat(turns: int, runs: int, events: list, resume: ResumeState | None = None):
+    backend = ScriptedBackend(reply_function=numbered_replies())
+    config = RunConfig(backend="scripted", model="demo", agent=2, user=5, topic=5, seed=7, turns=turns, runs=runs)
+    chat = SelfChat(config, backend, AGENT, USER, STARTER, listeners=[events.append], resume=resume)
+    return chat, backend
+
+
+async def test_six_turn_run_sends_exact_messages():
+    events: list = []
+    chat, backend = make_chat(turns=6, runs=2, events=events)
+
+    await chat.run()
+
+    system_agent = {"role": "system", "content": "AGENT PROMPT"}
+    system_user = {"role": "system", "content": "USER PROMPT"}
+    opening = {"role": "user", "content": wrap_opening(STARTER, "reply 1")}
+    expected = [
+        # turn 2, agent
+        [system_agent, {"role": "user", "content": STARTER}],
+        # probes after turn 2
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+        # turn 3, user model
+        [system_user, opening],
+        # turn 4, agent
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}],
+        # probes after turn 4
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}, {"role": "assistant", "content": "reply 5"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}, {"role": "assistant", "content": "reply 5"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+        # turn 5, user model: its own turns are assistant, the agent's are user
+        [system_user, opening, {"role": "assistant", "content": "reply 4"}, {"role": "user", "content": "reply 5"}],
+        # turn 6, agent
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}, {"role": "assistant", "content": "reply 5"},
+         {"role": "user", "content": "reply 8"}],
+        # probes after turn 6
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}, {"role": "assistant", "content": "reply 5"},
+         {"role": "user", "content": "reply 8"}, {"role": "assistant", "content": "reply 9"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+        [system_agent, {"role": "user", "content": STARTER}, {"role": "assistant", "content": "reply 1"},
+         {"role": "user", "content": "reply 4"}, {"role": "assistant", "content": "reply 5"},
+         {"role": "user", "content": "reply 8"}, {"role": "assistant", "content": "reply 9"},
+         {"role": "user", "content": "AGENT PROBE?"}],
+    ]
+    assert len(backend.calls) == len(expected)
+    for position, (sent, wanted) in enumerate(zip(backend.calls, expected)):
+        assert sent == wanted, f"call {position + 1} differs"
+
+
+async def test_probe_answers_stay_out_of_history():
+    events: list = []
+    chat, _ = make_chat(turns=4, runs=2, events=events)
+
+    await chat.run()
+
+    assert chat.history == [STARTER, "reply 1", "reply 4", "reply 5"]
+
+
+async def test_turn_events_number_turns_from_starter():
+    events: list = []
+    chat, _ = make_chat(turns=5, runs=1, events=events)
+
+    await chat.run()
+
+    finished = [(event.turn, event.speaker) for event in events if isinstance(event, TurnFinished)]
+    assert finished == [(1, "starter"), (2, "agent"), (3, "user"), (4, "agent"), (5, "user")]
+
+
+async def test_raw_text_kept_beside_folded_text():
+    events: list = []
+    chat, _ = make_chat(turns=2, runs=1, events=events)
+
+    await chat.run()
+
+    agent_turn = [event for event in events if isinstance(event, TurnFinished) and event.turn == 2][0]
+    assert agent_turn.raw_text == " reply 1\n"
+    assert agent_turn.text == "reply 1"
+
+
+async def test_probes_sampled_runs_times_per_agent_turn():
+    events: list = []
+    chat, _ = make_chat(turns=8, runs=3, events=events)
+
+    await chat.run()
+
+    probes = [(event.turn, event.sample) for event in events if isinstance(event, ProbeScored)]
+    assert probes == [(turn, sample) for turn in (2, 4, 6, 8) for sample in range(3)]
+
+
+async def test_unscored_persona_reports_none():
+    events: list = []
+    chat, _ = make_chat(turns=4, runs=1, events=events)
+
+    stability = await chat.run()
+
+    assert stability == [None, None]
+    finished = [event for event in events if isinstance(event, RunFinished)][0]
+    assert finished.stability == [None, None]
+
+
+async def test_each_call_gets_distinct_seed():
+    seeds: list[int] = []
+
+    def remember_seed(messages, sampling):
+        seeds.append(sampling.seed)
+        return "fine"
+
+    backend = ScriptedBackend(reply_function=remember_seed)
+    config = RunConfig(backend="scripted", agent=2, user=5, topic=5, seed=7, turns=4, runs=2)
+    chat = SelfChat(config, backend, AGENT, USER, STARTER, listeners=[])
+
+    await chat.run()
+
+    assert len(set(seeds)) == len(seeds)
+    assert seeds[0] == call_seed(7, 2, 0)
+
+
+async def test_resume_fills_missing_probes_first():
+    events: list = []
+    resume = ResumeState(history=[STARTER, "stored agent reply"], probe_scores={2: [None]})
+    chat, backend = make_chat(turns=3, runs=2, events=events, resume=resume)
+
+    await chat.run()
+
+    probe_turns = [(event.turn, event.sample) for event in events if isinstance(event, ProbeScored)]
+    assert probe_turns == [(2, 1)]
+    assert backend.calls[0][-1] == {"role": "user", "content": "AGENT PROBE?"}
+    assert backend.calls[1][1] == {"role": "user", "content": wrap_opening(STARTER, "stored agent reply")}
+
+
+async def test_stopping_emits_run_stopped():
+    import asyncio
+
+    from engine.events import RunStopped
+
+    events: list = []
+    backend = ScriptedBackend(replies=["slow words " * 50], token_delay=0.01)
+    config = RunConfig(backend="scripted", agent=2, user=5, topic=5, seed=7, turns=8, runs=1)
+    chat = SelfChat(config, backend, AGENT, USER, STARTER, listeners=[events.append])
+
+    task = asyncio.create_task(chat.run())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert isinstance(events[-1], RunStopped)
+
+
+def test_fold_reply_folds_newlines():
+    assert fold_reply("  one\ntwo\r\nthree \n") == "one two three"
+
+
+def test_config_resolve_draws_with_seed():
+    first = RunConfig(seed=3).resolve()
+    second = RunConfig(seed=3).resolve()
+
+    assert first == second
+    assert 0 <= first.agent < 100
+    assert 0 <= first.topic < 45
+
+
+def test_config_rejects_unknown_persona_index():
+    with pytest.raises(ValueError, match="unknown agent persona index 100"):
+        RunConfig(agent=100).validate()
+
+
+def test_run_id_differs_by_sampling():
+    base = RunConfig(agent=1, user=2, topic=3)
+    other = RunConfig(agent=1, user=2, topic=3, sampling=Sampling(temperature=0.7))
+
+    assert base.run_id() != other.run_id()

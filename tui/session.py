@@ -1,0 +1,80 @@
+"""Start or resume a run: the glue between the engine, the store and a display.
+
+Used by the TUI and the headless command alike; no Textual import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.backends import Backend, create_backend
+from engine.config import RunConfig
+from engine.personas import Persona, load_personas
+from engine.selfchat import Listener, ResumeState, SelfChat
+from engine.starters import STARTERS
+from store import RunStore, StoredRun
+
+
+@dataclass
+class PreparedRun:
+    """A run ready to start: the chat, its stored state and the personas."""
+
+    chat: SelfChat
+    stored: StoredRun
+    agent: Persona
+    user: Persona
+
+
+def resume_state(stored: StoredRun) -> ResumeState:
+    """Return the history and probe scores of the contiguous stored turns."""
+    history: list[str] = []
+    for expected, turn in enumerate(stored.turns, start=1):
+        if turn["turn"] != expected:
+            break
+        history.append(turn["text"])
+
+    probe_scores: dict[int, list[float | None]] = {}
+    for probe in stored.probes:
+        if probe["turn"] <= len(history):
+            probe_scores.setdefault(probe["turn"], []).append(probe["score"])
+    return ResumeState(history=history, probe_scores=probe_scores)
+
+
+def prepare_run(
+    config: RunConfig,
+    store: RunStore,
+    listeners: list[Listener],
+    personas: list[Persona] | None = None,
+    backend: Backend | None = None,
+) -> PreparedRun:
+    """Validate and resolve `config`, open (or resume) its stored run, build the chat.
+
+    Raises ValueError for an invalid configuration before any model call.
+    """
+    personas = personas if personas is not None else load_personas()
+    config.validate(len(personas))
+    config = config.resolve(len(personas))
+
+    agent = personas[config.agent]
+    user = personas[config.user]
+    starter = STARTERS[config.topic]
+    stored = store.open_run(
+        config,
+        agent_prompt=agent.system_prompt,
+        user_prompt=user.system_prompt,
+        agent_label=agent.label,
+        user_label=user.label,
+        starter=starter,
+    )
+
+    backend = backend or create_backend(config.backend, config.model)
+    chat = SelfChat(
+        config,
+        backend,
+        agent,
+        user,
+        starter,
+        listeners=[store.record, *listeners],
+        resume=resume_state(stored),
+    )
+    return PreparedRun(chat=chat, stored=stored, agent=agent, user=user)
