@@ -6,9 +6,9 @@ package, found from the installed package; nothing is downloaded.
 Inference is CPU-bound, so it runs in a worker thread and hands fragments to
 the event loop. One `Llama` instance per GGUF path and process is kept and
 shared. llama-cpp-python reuses the longest evaluated prefix of the previous
-call, and a `LlamaRAMCache` keeps states of earlier prompts, so the agent and
-the user model, which alternate with different system prompts, each find
-their own conversation prefix instead of evaluating it from scratch.
+call. The agent and the user model alternate with different system prompts,
+so a `LlamaRAMCache` also keeps the states of earlier prompts: each side
+finds its own conversation prefix instead of evaluating it from scratch.
 
 NOTE: llama.cpp computes a token's logits with batch-size dependent kernels,
 so a prompt evaluated in one batch and the same prompt resumed from a cached
