@@ -43,6 +43,9 @@ class RunConfig:
     turns: int = 8
     runs: int = 2
     sampling: Sampling = field(default_factory=Sampling)
+    # Multiply probe scores by "more than half the words are English words", as
+    # the published pipeline does; never applied to personas that ask for French.
+    fluency_gate: bool = False
 
     def resolve(self, persona_count: int = PERSONA_COUNT_DEFAULT) -> RunConfig:
         """Return a copy with agent, user and topic drawn from the seed where -1."""

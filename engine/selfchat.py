@@ -29,6 +29,7 @@ from engine.events import (
     TurnStarted,
 )
 from engine.personas import Persona
+from engine.scoring import gate_applies, is_fluent_english
 from engine.protocol import agent_messages, fold_reply, probe_messages, speaker_of, user_messages
 
 logger = logging.getLogger(__name__)
@@ -165,10 +166,7 @@ class SelfChat:
 
         for sample in range(len(scores), self.config.runs):
             reply = await generate(self.backend, messages, self._sampling(turn, sample + 1))
-            answer = fold_reply(reply.text)
-            scorer = self.agent.scorer
-            score = scorer.score(answer) if scorer is not None else None
-            published = scorer.published(answer) if scorer is not None else None
+            score, published = self._score(fold_reply(reply.text))
 
             scores.append(score)
             self.emit(
@@ -185,6 +183,18 @@ class SelfChat:
                     prompt_tokens_evaluated=reply.usage.prompt_tokens_evaluated,
                 )
             )
+
+    def _score(self, answer: str) -> tuple[float | None, float | None]:
+        """Return (score, published) for a probe answer; None when the persona has no scorer."""
+        scorer = self.agent.scorer
+        if scorer is None:
+            return None, None
+
+        score = scorer.score(answer)
+        published = scorer.published(answer)
+        if self.config.fluency_gate and gate_applies(self.agent) and not is_fluent_english(answer):
+            return 0.0, 0.0
+        return score, published
 
     def _sampling(self, turn: int, sample: int) -> Sampling:
         return replace(self.config.sampling, seed=call_seed(self.config.seed, turn, sample))

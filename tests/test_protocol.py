@@ -221,3 +221,47 @@ def test_run_id_differs_by_sampling():
     other = RunConfig(agent=1, user=2, topic=3, sampling=Sampling(temperature=0.7))
 
     assert base.run_id() != other.run_id()
+
+
+def scored_persona(index: int, category: str):
+    """Return persona `index` from personas.json with its real scorer, under another category."""
+    from dataclasses import replace as replace_field
+
+    from engine.personas import load_personas
+
+    return replace_field(load_personas()[index], category=category)
+
+
+async def run_with_gate(agent, gate: bool, reply: str) -> list:
+    events: list = []
+    backend = ScriptedBackend(replies=[reply])
+    config = RunConfig(backend="scripted", agent=agent.index, user=5, topic=5, seed=7, turns=2, runs=1,
+                       fluency_gate=gate)
+    chat = SelfChat(config, backend, agent, USER, STARTER, listeners=[events.append])
+    await chat.run()
+    return [event for event in events if isinstance(event, ProbeScored)]
+
+
+async def test_fluency_gate_zeroes_non_english_answer():
+    tennis = scored_persona(2, "persona")
+
+    probes = await run_with_gate(tennis, gate=True, reply="tennis xqzv blorp fnarg wuzzle")
+
+    assert probes[0].score == 0.0
+    assert probes[0].published == 0.0
+
+
+async def test_fluency_gate_off_keeps_score():
+    tennis = scored_persona(2, "persona")
+
+    probes = await run_with_gate(tennis, gate=False, reply="tennis xqzv blorp fnarg wuzzle")
+
+    assert probes[0].score == 1.0
+
+
+async def test_fluency_gate_skips_language_personas():
+    french = scored_persona(98, "language")
+
+    probes = await run_with_gate(french, gate=True, reply="Je visite les musées et je me promène le long de la Tamise.")
+
+    assert probes[0].score > 0.9

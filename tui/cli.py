@@ -37,6 +37,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     parser.add_argument("--top_p", type=float, default=0.9, help="nucleus sampling mass (default 0.9)")
     parser.add_argument("--max_tokens", type=int, default=400, help="maximum new tokens per reply (default 400)")
+    parser.add_argument(
+        "--fluency_gate", action="store_true",
+        help="multiply probe scores by the published 'fluent English' check (off for French personas)",
+    )
 
 
 def config_from_arguments(arguments: argparse.Namespace) -> RunConfig:
@@ -51,6 +55,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> RunConfig:
         seed=arguments.seed,
         turns=arguments.turns,
         runs=arguments.runs,
+        fluency_gate=arguments.fluency_gate,
         sampling=Sampling(
             temperature=arguments.temperature,
             top_p=arguments.top_p,
