@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.backends import Backend, create_backend
+from engine.backends.resilience import resilient
 from engine.config import RunConfig
+from engine.embeddings import ensure_available
 from engine.personas import Persona, load_personas
 from engine.selfchat import Listener, ResumeState, SelfChat
 from engine.starters import STARTERS
@@ -40,6 +42,26 @@ def resume_state(stored: StoredRun) -> ResumeState:
     return ResumeState(history=history, probe_scores=probe_scores)
 
 
+def backend_options(config: RunConfig) -> dict:
+    """Return the connection options of `config` that are set, for create_backend()."""
+    options = {"base_url": config.base_url, "timeout": config.timeout}
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def open_backend(config: RunConfig, backend: Backend | None = None) -> Backend:
+    """Create (or take) the run's backend, wrapped for retries, and check its key.
+
+    Blocking: the key check is one request to the endpoint. Raises
+    AuthenticationFailed naming the variable to set when the key is missing
+    or rejected, and BackendError when the endpoint cannot be reached.
+    """
+    if backend is None:
+        backend = create_backend(config.backend, config.model, **backend_options(config))
+    backend = resilient(backend)
+    backend.check_access()
+    return backend
+
+
 def prepare_run(
     config: RunConfig,
     store: RunStore,
@@ -47,13 +69,19 @@ def prepare_run(
     personas: list[Persona] | None = None,
     backend: Backend | None = None,
 ) -> PreparedRun:
-    """Validate and resolve `config`, open (or resume) its stored run, build the chat.
+    """Validate and resolve `config`, check the backend's key, open (or resume) its stored run, build the chat.
 
-    Raises ValueError for an invalid configuration before any model call.
+    Raises ValueError for an invalid configuration before any model call, and
+    BackendError (AuthenticationFailed for a missing or rejected key) before
+    the run is stored. Blocking, so the TUI calls it off the event loop.
     """
     personas = personas if personas is not None else load_personas()
     config.validate(len(personas))
     config = config.resolve(len(personas))
+    if config.decoding.strategy == "best_of_n":
+        ensure_available()
+
+    backend = open_backend(config, backend)
 
     agent = personas[config.agent]
     user = personas[config.user]
@@ -67,7 +95,6 @@ def prepare_run(
         starter=starter,
     )
 
-    backend = backend or create_backend(config.backend, config.model)
     chat = SelfChat(
         config,
         backend,
