@@ -32,7 +32,7 @@ def turn_record(event: TurnFinished) -> dict[str, Any]:
     """Build the stored document for a finished turn. Turn 1 is always stored as the starter."""
     speaker = "starter" if event.turn == STARTER_TURN else event.speaker
 
-    return {
+    record = {
         "turn": event.turn,
         "speaker": speaker,
         "raw_text": event.raw_text,
@@ -43,6 +43,10 @@ def turn_record(event: TurnFinished) -> dict[str, Any]:
         "seconds": event.seconds,
         "finished_at": utc_now(),
     }
+    if event.candidates:
+        record["candidates"] = [dict(candidate) for candidate in event.candidates]
+        record["selected_index"] = event.selected_index
+    return record
 
 
 def starter_record(starter: str) -> dict[str, Any]:
@@ -92,6 +96,8 @@ class StoredRun:
     probes: list[dict] = field(default_factory=list)
     imported: bool = False
     error: str | None = None
+    # Facts with no RunConfig field, such as an imported log's decoding settings and source file.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def stability(self) -> dict[int, float | None]:
         """Map each agent turn to its mean probe score, or to None when no sample was scored."""
@@ -156,7 +162,10 @@ class StoredRun:
 
 
 def run_header(run: StoredRun) -> dict[str, Any]:
-    """Build the `run` table document: everything in StoredRun except turns and probes."""
+    """Build the `run` table document: everything in StoredRun except turns and probes.
+
+    Run files written before `metadata` existed have no such key and read as {}.
+    """
     return {
         "run_id": run.run_id,
         "config": run.config.to_dict(),
@@ -169,6 +178,7 @@ def run_header(run: StoredRun) -> dict[str, Any]:
         "starter": run.starter,
         "imported": run.imported,
         "error": run.error,
+        "metadata": run.metadata,
     }
 
 
@@ -188,4 +198,5 @@ def stored_run_from_tables(header: dict[str, Any], turns: list[dict], probes: li
         probes=sorted((dict(probe) for probe in probes), key=lambda probe: (probe["turn"], probe["sample"])),
         imported=bool(header.get("imported", False)),
         error=header.get("error"),
+        metadata=dict(header.get("metadata") or {}),
     )

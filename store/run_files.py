@@ -7,6 +7,7 @@ file, `runs.lock`, so two processes recording the same run cannot lose a turn.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
-from store.atomic_storage import AtomicJSONStorage, read_json_file
+from store.atomic_storage import AtomicJSONStorage, read_json_file, write_atomically
 from store.errors import StoreError
 from store.file_lock import file_lock
 from store.records import StoredRun, run_header, starter_record, stored_run_from_tables
@@ -51,6 +52,27 @@ class RunFiles:
         with self._open_for_write(run.run_id, must_exist=False) as database:
             database.table("run").insert(run_header(run))
             database.table("turns").insert(starter_record(run.starter))
+
+    def write_whole(self, run: StoredRun) -> bool:
+        """Write a complete run (header, turns and probes) in one atomic write, unless its file exists.
+
+        Returns False, writing nothing, when a file with the run's id exists.
+        The turns are stored as given, so a run without turn 1 has no starter turn.
+        """
+        path = self.path_for(run.run_id)
+        tables = {
+            "run": {str(HEADER_DOC_ID): run_header(run)},
+            "turns": {str(doc_id): turn for doc_id, turn in enumerate(run.turns, start=1)},
+            "probes": {str(doc_id): probe for doc_id, probe in enumerate(run.probes, start=1)},
+        }
+        # The layout and JSON options of AtomicJSONStorage, so TinyDB reads the file as its own.
+        text = json.dumps(tables, ensure_ascii=False, separators=(",", ":"))
+
+        with file_lock(self.lock_path):
+            if path.exists():
+                return False
+            write_atomically(path, text)
+        return True
 
     def read(self, run_id: str) -> StoredRun:
         """Read one consistent snapshot of a run file (one parse, no lock).

@@ -59,6 +59,31 @@ class RunIndex:
         with file_lock(self.lock_path), TinyDB(self.path, storage=AtomicJSONStorage) as database:
             replace_or_insert(database.table(TABLE), summary, Query().run_id == summary["run_id"])
 
+    def put_many(self, summaries: Iterable[dict[str, Any]]) -> None:
+        """Store several summaries in one atomic write, replacing those with the same run ids."""
+        incoming = {summary["run_id"]: summary for summary in summaries}
+        if not incoming:
+            return
+
+        with file_lock(self.lock_path):
+            data = read_json_file(self.path) or {}
+            table = data.get(TABLE, {})
+            if not isinstance(table, dict):
+                raise StoreError(f"invalid index {self.path}: table {TABLE!r} is not an object. Move it aside.")
+
+            documents = {}
+            for doc_id, summary in table.items():
+                run_id = summary.get("run_id") if isinstance(summary, dict) else None
+                documents[doc_id] = incoming.pop(run_id) if run_id in incoming else summary
+
+            # New documents continue TinyDB's numbering: one past the largest id.
+            next_id = max((int(doc_id) for doc_id in documents if doc_id.isdigit()), default=0) + 1
+            for offset, summary in enumerate(incoming.values()):
+                documents[str(next_id + offset)] = summary
+
+            data[TABLE] = documents
+            write_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
     def remove(self, run_id: str) -> bool:
         """Remove the summary of `run_id` and return whether there was one."""
         with file_lock(self.lock_path), TinyDB(self.path, storage=AtomicJSONStorage) as database:

@@ -139,6 +139,34 @@ class RunStore:
         elif isinstance(event, RunFailed):
             self._set_status(event.run_id, FAILED, error=event.error)
 
+    def add_runs(self, runs: list[StoredRun]) -> list[str]:
+        """Store complete runs, such as imported logs, and return the ids of those that were new.
+
+        Each new run file is written whole in one atomic write, then all new
+        summaries go to the index in one write. A run whose id is stored is
+        left unchanged. Its summary is added only when the index lacks it,
+        as after a crash between the two writes.
+        """
+        # Without an index, run files may exist that only a rebuild lists, so rebuild after writing.
+        index_existed = self.index.exists()
+        indexed = {summary.get("run_id") for summary in self.index.read()} if index_existed else set()
+
+        added: list[str] = []
+        summaries: list[dict[str, Any]] = []
+        for run in runs:
+            if self.files.write_whole(run):
+                added.append(run.run_id)
+                summaries.append(run.summary())
+                logger.info("added run %s (imported: %s) to %s", run.run_id, run.imported, self.files.folder)
+            elif run.run_id not in indexed:
+                summaries.append(self.files.read(run.run_id).summary())
+
+        if index_existed:
+            self.index.put_many(summaries)
+        elif summaries:
+            self.rebuild_index()
+        return added
+
     def summaries(self) -> list[dict[str, Any]]:
         """Return one summary per stored run, newest first, from the index.
 
