@@ -2,6 +2,9 @@
 
 A `RunConfig` with every value resolved (no -1 left) identifies a run: the
 same resolved configuration resumes the stored run instead of starting anew.
+The connection settings (`base_url`, `timeout`) are stored with the run but
+are not part of its identity, so a run resumes on another server or with
+another timeout. Keys are never part of a RunConfig.
 """
 
 from __future__ import annotations
@@ -10,10 +13,18 @@ import hashlib
 import json
 import random
 from dataclasses import asdict, dataclass, field, replace
+from urllib.parse import urlsplit
 
 from engine.starters import STARTERS
 
 PERSONA_COUNT_DEFAULT = 100
+
+# Fields describing how to reach the model, not what the run is, so run_id() leaves them out.
+CONNECTION_FIELDS = ("base_url", "timeout")
+
+# Options that enter run_id() only when changed from their defaults, so adding
+# such an option keeps the ids of runs stored before it existed.
+OPTIONAL_FIELDS = ("fluency_gate", "decoding")
 
 
 @dataclass(frozen=True)
@@ -26,12 +37,41 @@ class Sampling:
     seed: int | None = None
 
 
+STRATEGIES = ("nucleus", "greedy", "best_of_n")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How each turn's reply is chosen; the weights matter only for best_of_n."""
+
+    strategy: str = "nucleus"
+    best_of_n: int = 5
+    alpha: float = 1.0
+    beta: float = 0.5
+    gamma: float = 0.0
+
+    def validate(self) -> None:
+        """Raise ValueError naming an unknown strategy or a candidate count below 1."""
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown decoding {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
+        if self.strategy == "best_of_n" and self.best_of_n < 1:
+            raise ValueError(f"--best_of_n {self.best_of_n} is too small: use 1 or more")
+
+    def label(self) -> str:
+        """Return a short label such as 'greedy' or 'best_of_5 a1 b0.5 g0'."""
+        if self.strategy != "best_of_n":
+            return self.strategy
+        return f"best_of_{self.best_of_n} a{self.alpha:g} b{self.beta:g} g{self.gamma:g}"
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a self-chat run.
 
     `agent`, `user` and `topic` may be -1 before `resolve()`, which draws them
-    with `seed` the way the published run.py does.
+    with `seed` the way the published run.py does. `base_url` overrides the
+    backend's base-URL variable and `timeout` its request timeout in seconds;
+    None keeps the backend's default.
     """
 
     backend: str = "local"
@@ -46,6 +86,9 @@ class RunConfig:
     # Multiply probe scores by "more than half the words are English words", as
     # the published pipeline does; never applied to personas that ask for French.
     fluency_gate: bool = False
+    decoding: Decoding = field(default_factory=Decoding)
+    base_url: str | None = None
+    timeout: float | None = None
 
     def resolve(self, persona_count: int = PERSONA_COUNT_DEFAULT) -> RunConfig:
         """Return a copy with agent, user and topic drawn from the seed where -1."""
@@ -73,8 +116,17 @@ class RunConfig:
             raise ValueError(f"--turns {self.turns} is too small: use 2 or more")
         if self.runs < 1:
             raise ValueError(f"--runs {self.runs} is too small: use 1 or more")
+        self.decoding.validate()
         if self.sampling.max_tokens < 1:
             raise ValueError(f"max tokens {self.sampling.max_tokens} is too small: use 1 or more")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"--timeout {self.timeout} is too small: use a number of seconds above 0")
+        if self.base_url is not None:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"--base_url {self.base_url!r} is not an http(s) URL: use e.g. http://127.0.0.1:8000/v1")
+            if parts.username or parts.password:
+                raise ValueError("--base_url must not contain credentials: set the key variable of the backend instead")
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict, as stored with the run."""
@@ -85,9 +137,16 @@ class RunConfig:
         """Build a RunConfig from `to_dict()` output."""
         values = dict(data)
         values["sampling"] = Sampling(**values.get("sampling", {}))
+        values["decoding"] = Decoding(**values.get("decoding", {}))
         return cls(**values)
 
     def run_id(self) -> str:
         """Return a stable id for the resolved configuration (used for resume)."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True)
+        defaults = RunConfig().to_dict()
+        identity = {
+            name: value
+            for name, value in self.to_dict().items()
+            if name not in CONNECTION_FIELDS and not (name in OPTIONAL_FIELDS and value == defaults[name])
+        }
+        canonical = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -51,6 +51,9 @@ class TurnFinished:
     completion_tokens: int
     seconds: float
     prompt_tokens_evaluated: int | None = None
+    # best_of_n only: every candidate with its ranking components, and the one kept.
+    candidates: tuple[dict, ...] = ()
+    selected_index: int | None = None
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from statistics import mean
 
-from engine.backends.base import Backend, generate
+from engine.backends.base import Backend, Reply, generate
 from engine.config import RunConfig, Sampling
+from engine.decoding import best_candidate, rank_candidates, turn_sampling
 from engine.events import (
     ProbeScored,
     RunEvent,
@@ -38,6 +40,9 @@ Listener = Callable[[RunEvent], None]
 
 SEED_MODULUS = 2**31 - 1
 
+# Seeds of best-of-n candidates use sample numbers from here on, apart from probe samples.
+CANDIDATE_SAMPLE_OFFSET = 1000
+
 
 @dataclass
 class ResumeState:
@@ -48,7 +53,10 @@ class ResumeState:
 
 
 def call_seed(run_seed: int, turn: int, sample: int) -> int:
-    """Return the sampling seed of one model call; sample 0 is the turn, 1.. the probes."""
+    """Return the sampling seed of one model call.
+
+    Sample 0 is the turn, 1.. the probes, CANDIDATE_SAMPLE_OFFSET.. best-of-n candidates.
+    """
     return (run_seed * 1_000_003 + turn * 1_009 + sample) % SEED_MODULUS
 
 
@@ -136,28 +144,64 @@ class SelfChat:
             messages = user_messages(self.user.system_prompt, self.history)
 
         self.emit(TurnStarted(self.run_id, turn, speaker))
-        sampling = self._sampling(turn, 0)
-        reply = await generate(
-            self.backend,
-            messages,
-            sampling,
-            on_token=lambda fragment: self.emit(TokenReceived(self.run_id, turn, fragment)),
+        if self.config.decoding.strategy == "best_of_n":
+            event = await self._speak_best_of_n(turn, speaker, messages)
+        else:
+            reply = await generate(
+                self.backend,
+                messages,
+                self._sampling(turn, 0),
+                on_token=lambda fragment: self.emit(TokenReceived(self.run_id, turn, fragment)),
+            )
+            event = self._turn_finished(turn, speaker, reply)
+
+        self.history.append(event.text)
+        self.emit(event)
+
+    async def _speak_best_of_n(self, turn: int, speaker: str, messages) -> TurnFinished:
+        """Sample n candidates, keep the best by persona and context similarity.
+
+        Candidates are not streamed; the kept one is sent as a single fragment.
+        """
+        started = time.perf_counter()
+        replies = []
+        for index in range(self.config.decoding.best_of_n):
+            sampling = self._sampling(turn, CANDIDATE_SAMPLE_OFFSET + index)
+            replies.append(await generate(self.backend, messages, sampling))
+
+        persona = self.agent if speaker == "agent" else self.user
+        texts = [fold_reply(reply.text) for reply in replies]
+        ranked = await asyncio.to_thread(
+            rank_candidates, texts, persona.system_prompt, self.history, self.config.decoding
+        )
+        ranked = [
+            replace(candidate, prompt_tokens=reply.usage.prompt_tokens,
+                    completion_tokens=reply.usage.completion_tokens, seconds=reply.seconds)
+            for candidate, reply in zip(ranked, replies)
+        ]
+        best = best_candidate(ranked)
+        kept = replies[best.index]
+        self.emit(TokenReceived(self.run_id, turn, kept.text))
+
+        event = self._turn_finished(turn, speaker, kept)
+        return replace(
+            event,
+            seconds=time.perf_counter() - started,
+            candidates=tuple(candidate.to_dict() for candidate in ranked),
+            selected_index=best.index,
         )
 
-        text = fold_reply(reply.text)
-        self.history.append(text)
-        self.emit(
-            TurnFinished(
-                self.run_id,
-                turn,
-                speaker,
-                raw_text=reply.text,
-                text=text,
-                prompt_tokens=reply.usage.prompt_tokens,
-                completion_tokens=reply.usage.completion_tokens,
-                seconds=reply.seconds,
-                prompt_tokens_evaluated=reply.usage.prompt_tokens_evaluated,
-            )
+    def _turn_finished(self, turn: int, speaker: str, reply: Reply) -> TurnFinished:
+        return TurnFinished(
+            self.run_id,
+            turn,
+            speaker,
+            raw_text=reply.text,
+            text=fold_reply(reply.text),
+            prompt_tokens=reply.usage.prompt_tokens,
+            completion_tokens=reply.usage.completion_tokens,
+            seconds=reply.seconds,
+            prompt_tokens_evaluated=reply.usage.prompt_tokens_evaluated,
         )
 
     async def _probe(self, turn: int) -> None:
@@ -197,4 +241,5 @@ class SelfChat:
         return score, published
 
     def _sampling(self, turn: int, sample: int) -> Sampling:
-        return replace(self.config.sampling, seed=call_seed(self.config.seed, turn, sample))
+        sampling = turn_sampling(self.config.decoding, self.config.sampling)
+        return replace(sampling, seed=call_seed(self.config.seed, turn, sample))

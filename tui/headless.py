@@ -17,6 +17,7 @@ from rich.text import Text
 
 from engine.backends import BackendError
 from engine.config import RunConfig
+from engine.embeddings import EmbeddingsUnavailable
 from engine.events import ProbeScored, RunEvent, TurnFinished
 from engine.personas import PersonaFileError
 from engine.selfchat import turn_stability
@@ -68,7 +69,7 @@ def run_headless(config: RunConfig, log_path: Path, console: Console | None = No
 
     try:
         prepared = prepare_run(config, store, listeners=[show])
-    except (ValueError, PersonaFileError, BackendError, StoreError) as error:
+    except (ValueError, PersonaFileError, BackendError, StoreError, EmbeddingsUnavailable) as error:
         console.print(Text(f"model-drift: {error}", style="red"))
         return 2
 

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.backends import BackendError
 from engine.config import RunConfig
+from engine.embeddings import EmbeddingsUnavailable
 from engine.events import (
     ProbeScored,
     RunEvent,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-START_ERRORS = (ValueError, PersonaFileError, BackendError, StoreError)
+START_ERRORS = (ValueError, PersonaFileError, BackendError, StoreError, EmbeddingsUnavailable)
 
 
 class RunEventReceived(Message):
