@@ -24,7 +24,7 @@ CONNECTION_FIELDS = ("base_url", "timeout")
 
 # Options that enter run_id() only when changed from their defaults, so adding
 # such an option keeps the ids of runs stored before it existed.
-OPTIONAL_FIELDS = ("fluency_gate", "decoding")
+OPTIONAL_FIELDS = ("fluency_gate", "decoding", "personas")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,11 @@ class RunConfig:
     with `seed` the way the published run.py does. `base_url` overrides the
     backend's base-URL variable and `timeout` its request timeout in seconds;
     None keeps the backend's default.
+
+    `personas` identifies a custom persona set, such as
+    "my_set.jsonl sha256:0123456789abcdef"; None is the built-in personas.json.
+    Only its last word, the content digest, enters run_id(), so renaming the
+    file resumes the same run and changing its content starts a new one.
     """
 
     backend: str = "local"
@@ -89,6 +94,7 @@ class RunConfig:
     decoding: Decoding = field(default_factory=Decoding)
     base_url: str | None = None
     timeout: float | None = None
+    personas: str | None = None
 
     def resolve(self, persona_count: int = PERSONA_COUNT_DEFAULT) -> RunConfig:
         """Return a copy with agent, user and topic drawn from the seed where -1."""
@@ -104,8 +110,8 @@ class RunConfig:
             index = getattr(self, name)
             if not -1 <= index < persona_count:
                 raise ValueError(
-                    f"unknown {name} persona index {index}: use 0..{persona_count - 1}, "
-                    f"or -1 to draw one with the seed"
+                    f"unknown {name} persona index {index}: the persona set has {persona_count} "
+                    f"personas, so use 0..{persona_count - 1}, or -1 to draw one with the seed"
                 )
         if not -1 <= self.topic < len(STARTERS):
             raise ValueError(
@@ -148,5 +154,12 @@ class RunConfig:
             for name, value in self.to_dict().items()
             if name not in CONNECTION_FIELDS and not (name in OPTIONAL_FIELDS and value == defaults[name])
         }
+        if "personas" in identity:
+            identity["personas"] = persona_set_digest_of(identity["personas"])
         canonical = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def persona_set_digest_of(identity: str) -> str:
+    """Return the content digest of a `RunConfig.personas` value, its last word ('sha256:…')."""
+    return identity.rsplit(" ", 1)[-1]

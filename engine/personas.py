@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ class Persona:
 
 
 class PersonaFileError(ValueError):
-    """personas.json is missing or invalid; the message names the file, the entry and the fix."""
+    """A persona file or dataset is missing or invalid; the message names the source, the entry and the fix."""
 
 
 def default_personas_path() -> Path:
@@ -94,43 +96,119 @@ def _parse_file(path: Path) -> list[Persona]:
         raise PersonaFileError(f"{path}: the top level must be a JSON list of persona objects, "
                                f"got {type(raw).__name__}.")
 
-    return [_parse_entry(path, position, entry) for position, entry in enumerate(raw)]
+    return parse_entries(str(path), raw, fix=f"Fix that entry, or regenerate the file with: {_REGENERATE_HINT}")
 
 
-def _entry_error(path: Path, position: int, problem: str) -> PersonaFileError:
-    return PersonaFileError(f"{path}: entry {position}: {problem}. Fix that entry, or regenerate the "
-                            f"file with: {_REGENERATE_HINT}")
+def entry_error(source: str, position: int, problem: str, *, line: int | None = None,
+                fix: str = "Fix that entry.") -> PersonaFileError:
+    """Return the error for one invalid entry: the source, the entry's position (and line), the problem and the fix."""
+    where = f"entry {position}" if line is None else f"entry {position} (line {line})"
+    return PersonaFileError(f"{source}: {where}: {problem}. {fix}")
 
 
-def _parse_entry(path: Path, position: int, entry: Any) -> Persona:
+def parse_entries(
+    source: str,
+    entries: Sequence[Any],
+    *,
+    lines: Sequence[int] | None = None,
+    fix: str = "Fix that entry.",
+) -> list[Persona]:
+    """Validate raw persona entries from any source and return the personas in index order.
+
+    An entry without "index" gets its position. The indexes must be 0..n-1
+    without gaps or duplicates, in any order. Raises PersonaFileError naming
+    `source`, the entry's position (and its line when `lines` gives one) and
+    the problem, for the first invalid entry.
+    """
+    count = len(entries)
+    indexes = [_entry_index(entry, position) for position, entry in enumerate(entries)]
+    used = {index for index in indexes if isinstance(index, int) and not isinstance(index, bool)}
+    positions_by_index: dict[int, int] = {}
+    personas: list[Persona] = []
+
+    for position, entry in enumerate(entries):
+        line = lines[position] if lines is not None else None
+        try:
+            persona = _parse_entry(entry, indexes[position])
+            index = persona.index
+            if not 0 <= index < count:
+                missing = sorted(set(range(count)) - used)
+                raise _EntryProblem(
+                    f"'index' is {index}, outside 0..{count - 1} for a set of {count} entries "
+                    f"(missing: {_list_indexes(missing)})"
+                )
+            if index in positions_by_index:
+                raise _EntryProblem(f"duplicate index {index}: entry {positions_by_index[index]} has it too")
+        except _EntryProblem as problem:
+            raise entry_error(source, position, str(problem), line=line, fix=fix) from problem.__cause__
+
+        positions_by_index[index] = position
+        personas.append(persona)
+
+    personas.sort(key=lambda persona: persona.index)
+    return personas
+
+
+def persona_set_digest(personas: Sequence[Persona]) -> str:
+    """Return 'sha256:' and the first 16 hex digits of the SHA-256 of the set's canonical JSON.
+
+    The canonical JSON lists every persona's index, category, texts and scorer
+    spec with sorted keys, so the digest changes with any of them but not with
+    the source format, key order or whitespace.
+    """
+    records = [
+        {
+            "index": persona.index,
+            "category": persona.category,
+            "system_prompt": persona.system_prompt,
+            "probe_question": persona.probe_question,
+            "score_rule": persona.score_rule,
+            "scorer": persona.scorer.spec if persona.scorer is not None else None,
+        }
+        for persona in sorted(personas, key=lambda persona: persona.index)
+    ]
+    canonical = json.dumps(records, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+class _EntryProblem(ValueError):
+    """One entry's problem, before entry_error() adds the source and position."""
+
+
+def _entry_index(entry: Any, position: int) -> Any:
+    if isinstance(entry, dict) and "index" in entry:
+        return entry["index"]
+    return position
+
+
+def _list_indexes(indexes: list[int], shown: int = 5) -> str:
+    text = ", ".join(str(index) for index in indexes[:shown])
+    return text + ", …" if len(indexes) > shown else text
+
+
+def _parse_entry(entry: Any, index: Any) -> Persona:
     if not isinstance(entry, dict):
-        raise _entry_error(path, position, f"must be an object, got {type(entry).__name__}")
+        raise _EntryProblem(f"must be an object, got {type(entry).__name__}")
 
-    index = entry.get("index")
     if not isinstance(index, int) or isinstance(index, bool):
-        raise _entry_error(path, position, f"'index' must be an integer, got {index!r}")
-    if index != position:
-        raise _entry_error(path, position, f"'index' is {index} but entries must be in index order "
-                                           f"(expected {position})")
+        raise _EntryProblem(f"'index' must be an integer, got {index!r}")
 
     for field in _REQUIRED_TEXT_FIELDS:
         if field not in entry:
-            raise _entry_error(path, position, f"the field {field!r} is missing")
+            raise _EntryProblem(f"the field {field!r} is missing")
         if not isinstance(entry[field], str):
-            raise _entry_error(path, position, f"{field!r} must be a string, got {type(entry[field]).__name__}")
+            raise _EntryProblem(f"{field!r} must be a string, got {type(entry[field]).__name__}")
     if entry["category"] not in CATEGORIES:
-        raise _entry_error(path, position, f"unknown category {entry['category']!r} "
-                                           f"(known: {', '.join(CATEGORIES)})")
+        raise _EntryProblem(f"unknown category {entry['category']!r} (known: {', '.join(CATEGORIES)})")
 
     if "scorer" not in entry:
-        raise _entry_error(path, position, "the field 'scorer' is missing (use null for a persona "
-                                           "that is not scored)")
+        raise _EntryProblem("the field 'scorer' is missing (use null for a persona that is not scored)")
     scorer = None
     if entry["scorer"] is not None:
         try:
             scorer = build_scorer(entry["scorer"], index)
         except ValueError as error:
-            raise _entry_error(path, position, str(error)) from error
+            raise _EntryProblem(str(error)) from error
 
     return Persona(
         index=index,

@@ -221,10 +221,11 @@ def test_error_for_string_index(tmp_path):
     assert "'index' must be an integer" in message
 
 
-def test_error_for_out_of_order_index(tmp_path):
+def test_error_for_index_out_of_range(tmp_path):
     message = load_error(tmp_path, entries_with(1, index=5))
     assert "entry 1" in message
-    assert "index order" in message
+    assert "outside 0..2" in message
+    assert "missing: 1" in message
 
 
 def test_error_for_unknown_category(tmp_path):

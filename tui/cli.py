@@ -20,6 +20,7 @@ import sys
 from engine.backends import backend_status
 from engine.config import STRATEGIES, Decoding, RunConfig, Sampling
 from engine.models import MODEL_ALIASES, resolve_model
+from engine.persona_sources import PersonaSet, load_persona_set
 from engine.settings import configure_logging
 from tui.commands import add_parsers as add_command_parsers
 
@@ -37,8 +38,15 @@ def add_run_arguments(parser: argparse.ArgumentParser, counts_replies: bool = Fa
         "llama2_chat_70B, a name containing 'gpt' (OpenAI), a Replicate id owner/name, or BACKEND:MODEL "
         "such as openai:llama3.2 (default: local); 'model-drift models' lists them",
     )
-    parser.add_argument("--agent", type=int, default=-1, help="agent persona index 0..99; -1 draws one with the seed")
-    parser.add_argument("--user", type=int, default=-1, help="user persona index 0..99; -1 draws one with the seed")
+    parser.add_argument(
+        "--agent", type=int, default=-1,
+        help="agent persona index (0..99 in the built-in set); -1 draws one with the seed",
+    )
+    parser.add_argument(
+        "--user", type=int, default=-1,
+        help="user persona index (0..99 in the built-in set); -1 draws one with the seed",
+    )
+    add_personas_argument(parser)
     if counts_replies:
         parser.add_argument(
             "--turns", type=int, default=20, dest="replies", metavar="TURNS",
@@ -72,6 +80,16 @@ def add_run_arguments(parser: argparse.ArgumentParser, counts_replies: bool = Fa
     )
 
 
+def add_personas_argument(parser: argparse.ArgumentParser) -> None:
+    """Add --personas, the custom persona set, to `parser`."""
+    parser.add_argument(
+        "--personas", default=None, metavar="SOURCE",
+        help="custom persona set instead of the built-in personas.json: a .json list, a .jsonl file, a .csv "
+        "file (columns system_prompt, probe_question, category, score_rule, scorer as JSON, optional index), "
+        "a folder written by Dataset.save_to_disk, or a Hugging Face dataset name[:split] in the local cache",
+    )
+
+
 def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the published baseline_run.py decoding flags, with its defaults, to `parser`."""
     parser.set_defaults(temperature=0.7, seed=42)
@@ -98,9 +116,15 @@ def decoding_from_arguments(arguments: argparse.Namespace) -> Decoding:
     )
 
 
-def config_from_arguments(arguments: argparse.Namespace) -> RunConfig:
-    """Build a RunConfig from parsed flags; ValueError for an unknown model."""
+def config_from_arguments(arguments: argparse.Namespace, persona_set: PersonaSet | None = None) -> RunConfig:
+    """Build a RunConfig from parsed flags; ValueError for an unknown model.
+
+    The config names `persona_set`, or the set that --personas loads when none
+    is given. PersonaFileError (a ValueError) for an invalid set.
+    """
     backend, model = resolve_model(arguments.model_name)
+    if persona_set is None and getattr(arguments, "personas", None) is not None:
+        persona_set = load_persona_set(arguments.personas)
     return RunConfig(
         backend=backend,
         model=model,
@@ -119,6 +143,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> RunConfig:
         ),
         base_url=arguments.base_url,
         timeout=arguments.timeout,
+        personas=persona_set.identity if persona_set is not None else None,
     )
 
 
@@ -187,21 +212,25 @@ def main(argv: list[str] | None = None) -> int:
         return arguments.handler(arguments)
 
     config = None
+    personas = None
     if arguments.command in ("chat", "run", "baseline"):
         try:
-            config = config_from_arguments(arguments)
+            persona_set = load_persona_set(arguments.personas) if arguments.personas is not None else None
+            config = config_from_arguments(arguments, persona_set)
         except ValueError as error:
             print(f"model-drift: {error}", file=sys.stderr)
             return 2
+        if persona_set is not None:
+            personas = persona_set.personas
 
     if arguments.command in ("run", "baseline"):
         from tui.headless import run_headless
 
-        return run_headless(config, log_path)
+        return run_headless(config, log_path, personas=personas)
 
     from tui.app import DriftApp
 
-    DriftApp(start_config=config).run()
+    DriftApp(start_config=config, personas=personas).run()
     return 0
 
 

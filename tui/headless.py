@@ -19,7 +19,7 @@ from engine.backends import BackendError
 from engine.config import RunConfig
 from engine.embeddings import EmbeddingsUnavailable
 from engine.events import ProbeScored, RunEvent, TurnFinished
-from engine.personas import PersonaFileError
+from engine.personas import Persona, PersonaFileError
 from engine.selfchat import turn_stability
 from store import RunStore, StoreError
 from tui.session import prepare_run
@@ -43,8 +43,16 @@ def stability_table(probe_scores: dict[int, list[float | None]], title: str) -> 
     return table
 
 
-def run_headless(config: RunConfig, log_path: Path, console: Console | None = None) -> int:
-    """Run `config` to completion in the terminal; return the process exit code."""
+def run_headless(
+    config: RunConfig,
+    log_path: Path,
+    console: Console | None = None,
+    personas: list[Persona] | None = None,
+) -> int:
+    """Run `config` to completion in the terminal; return the process exit code.
+
+    `personas` is the persona set that `config.personas` names; None loads the built-in personas.json.
+    """
     console = console or Console()
     store = RunStore()
 
@@ -68,7 +76,7 @@ def run_headless(config: RunConfig, log_path: Path, console: Console | None = No
             progress.advance(probes_task)
 
     try:
-        prepared = prepare_run(config, store, listeners=[show])
+        prepared = prepare_run(config, store, listeners=[show], personas=personas)
     except (ValueError, PersonaFileError, BackendError, StoreError, EmbeddingsUnavailable) as error:
         console.print(Text(f"model-drift: {error}", style="red"))
         return 2

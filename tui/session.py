@@ -5,12 +5,13 @@ Used by the TUI and the headless command alike; no Textual import here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.backends import Backend, create_backend
 from engine.backends.resilience import resilient
-from engine.config import RunConfig
+from engine.config import RunConfig, persona_set_digest_of
 from engine.embeddings import ensure_available
+from engine.persona_sources import persona_set_identity
 from engine.personas import Persona, load_personas
 from engine.selfchat import Listener, ResumeState, SelfChat
 from engine.starters import STARTERS
@@ -62,6 +63,24 @@ def open_backend(config: RunConfig, backend: Backend | None = None) -> Backend:
     return backend
 
 
+def match_persona_set(config: RunConfig, personas: list[Persona]) -> RunConfig:
+    """Return `config` with `personas` set to the identity of the set the run uses.
+
+    A config without a set (the picker's) takes the identity of `personas`, so
+    a run on a custom set never shares an id with a built-in run. Raises
+    ValueError when the config names another set, for example when a run
+    stored with a custom set is resumed with the built-in personas.
+    """
+    identity = persona_set_identity(personas)
+    if config.personas is None:
+        return replace(config, personas=identity)
+    if identity is None or persona_set_digest_of(identity) != persona_set_digest_of(config.personas):
+        loaded = identity or "the built-in personas.json"
+        raise ValueError(f"the run uses the persona set {config.personas}, but the loaded set is {loaded}: "
+                         f"pass that set with --personas")
+    return config
+
+
 def prepare_run(
     config: RunConfig,
     store: RunStore,
@@ -76,6 +95,7 @@ def prepare_run(
     the run is stored. Blocking, so the TUI calls it off the event loop.
     """
     personas = personas if personas is not None else load_personas()
+    config = match_persona_set(config, personas)
     config.validate(len(personas))
     config = config.resolve(len(personas))
     if config.decoding.strategy == "best_of_n":

@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.personas import Persona, PersonaFileError, load_personas
+from engine.persona_sources import load_persona_set
+from engine.personas import Persona, PersonaFileError, load_personas, persona_set_digest
 from engine.scoring import Scorer
 from store import RunStore, StoredRun, StoreError
 from store.importer import LogFormatError, PersonaMatcher, expand_paths, read_log_file
@@ -119,6 +120,13 @@ def turn_entry(turn: int, scores: list[float], published: list[float]) -> dict[s
     }
 
 
+def expected_digest(run: StoredRun) -> str:
+    """Return the digest of the persona set a run was made with (the built-in set when none is named)."""
+    if run.config.personas:
+        return run.config.personas.split()[-1]
+    return persona_set_digest(load_personas())
+
+
 def score_run(run: StoredRun, source: str, personas: list[Persona]) -> RunScores:
     """Score a run's probe answers, or its agent turns when it has none and the rule allows."""
     agent_index = run.config.agent
@@ -127,6 +135,13 @@ def score_run(run: StoredRun, source: str, personas: list[Persona]) -> RunScores
 
     if not 0 <= agent_index < len(personas):
         result.note = "the agent prompt matches no persona in personas.json, so nothing was scored"
+        return result
+    expected_set = run.config.personas or "built-in personas.json"
+    if persona_set_digest(personas) != expected_digest(run):
+        result.note = (
+            f"the run used the persona set {expected_set}, not the one loaded, so nothing was scored: "
+            "pass that set with --personas"
+        )
         return result
     persona = personas[agent_index]
     scorer = persona.scorer
@@ -261,7 +276,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="*", metavar="PATH_OR_TEXT",
                         help="run ids, store folders, log files, folders or globs, or with --persona the text to score")
     parser.add_argument("--persona", type=int, default=None, metavar="N",
-                        help="score TEXT with persona N's scorer (0..99) instead of scoring runs")
+                        help="score TEXT with persona N's scorer (0..99 in the built-in set) instead of scoring runs")
+    parser.add_argument("--personas", default=None, metavar="SOURCE",
+                        help="score with a custom persona set (a .json, .jsonl or .csv file, a saved dataset "
+                        "folder or a cached dataset name) instead of the built-in personas.json")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--store", default=None, metavar="FOLDER",
                         help="data folder where run ids are looked up (default: $SELFCHAT_DIR or ./selfchat)")
@@ -271,7 +289,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_score(arguments: argparse.Namespace) -> int:
     """Score one text (--persona) or the runs that the arguments name, and return the exit code."""
     try:
-        personas = load_personas()
+        personas = load_persona_set(arguments.personas).personas
     except PersonaFileError as error:
         logger.error("score stopped: %s", error)
         print(f"model-drift score: {error}", file=sys.stderr)
@@ -311,7 +329,7 @@ def score_one_text(arguments: argparse.Namespace, personas: list[Persona]) -> in
 
     persona = personas[index]
     if persona.scorer is None:
-        print(f"model-drift score: persona {index} has no scorer (its 'scorer' in personas.json is null): "
+        print(f"model-drift score: persona {index} has no scorer (its 'scorer' is null): "
               f"pick another persona", file=sys.stderr)
         return 2
 
