@@ -5,32 +5,45 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList, Select
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Select
 
+from engine.backends import BackendError
 from engine.backends.base import Message
 from engine.backends.scripted import ScriptedBackend
-from engine.config import RunConfig, Sampling
+from engine.config import Decoding, RunConfig, Sampling
+from engine.models import MODEL_ALIASES
 from engine.personas import Persona, load_personas
-from store import RunStore
+from store import RunStore, StoredRun
+from store.importer import import_logs
 from tui.app import DriftApp
 from tui.screens.chat import ChatScreen
-from tui.screens.history import HistoryScreen, LiteralCell
+from tui.screens.compare import CompareScreen, turn_band
+from tui.screens.history import COLUMNS, HistoryScreen, LiteralCell
 from tui.screens.picker import PickerScreen
 from tui.screens.replay import ReplayScreen
+from tui.widgets.band_curve import BandCurve
+from tui.widgets.candidate_table import CandidateTable
 from tui.widgets.drift_curve import DriftCurve
 from tui.widgets.literal_text import neutralise_controls
 from tui.widgets.status_line import StatusLine
 from tui.widgets.turn_view import TurnView
 
 SIZE = (160, 48)
+SAMPLES = Path(__file__).resolve().parent / "data" / "selfchat"
+SAMPLE_FILES = sorted(SAMPLES.glob("*.pkl"))
+BEST_OF_N_SAMPLE = "anthropic_claude-3.5-haiku_agent_0_user_5_turn_20_bestof5_p0.9_t0.7_seed_42.pkl"
 TENNIS = 2
 LETTER_Z = 5
 TENNIS_REPLY = "I play tennis every weekend, tennis is my favourite hobby."
 HOSTILE_REPLY = "Look: [bold]loud[/] and [red]x[/red] then \x1b[31mred\x1b[0m text."
+COLUMN_KEYS = [column.key for column in COLUMNS]
+MEAN_COLUMN = COLUMN_KEYS.index("mean_stability")
+SOURCE_COLUMN = COLUMN_KEYS.index("source")
 
 
 @pytest.fixture(scope="module")
@@ -392,7 +405,7 @@ async def test_history_lists_stored_run(store, personas):
         assert isinstance(app.screen, HistoryScreen)
         assert table.row_count == 1
         assert table.coordinate_to_cell_key((0, 0)).row_key.value == run_id
-        assert str(table.get_row(run_id)[6]) == "1.000"
+        assert str(table.get_row(run_id)[MEAN_COLUMN]) == "1.000"
 
 
 async def test_history_filter_and_sort(store, personas):
@@ -405,9 +418,9 @@ async def test_history_filter_and_sort(store, personas):
         table = app.screen.query_one("#run-table", DataTable)
 
         await pilot.press("s")
-        ascending = [str(table.get_row_at(row)[6]) for row in range(table.row_count)]
+        ascending = [str(table.get_row_at(row)[MEAN_COLUMN]) for row in range(table.row_count)]
         await pilot.press("s")
-        descending = [str(table.get_row_at(row)[6]) for row in range(table.row_count)]
+        descending = [str(table.get_row_at(row)[MEAN_COLUMN]) for row in range(table.row_count)]
 
         app.screen.query_one("#history-filter", Input).value = "tennis"
         await pilot.pause(0.3)
@@ -507,3 +520,357 @@ async def test_replay_unknown_run_notifies(store, personas):
 
         assert isinstance(app.screen, ReplayScreen)
         assert any("missing-run" in message for message in notifications(app))
+
+
+# Best-of-n candidates and imported runs
+
+
+def best_of_n_run(personas: list[Persona], candidate_text: str = TENNIS_REPLY) -> StoredRun:
+    """Build a finished best_of_n run whose agent turn 2 kept candidate 1 of 3."""
+    config = replace(config_for(turns=2, runs=1), decoding=Decoding(strategy="best_of_n", best_of_n=3))
+    candidates = [
+        {"index": index, "text": text, "score": score, "persona_similarity": score, "context_similarity": 0.1,
+         "candidate_length": len(text.split())}
+        for index, (text, score) in enumerate([("I collect stamps.", 0.2), (candidate_text, 0.9), ("Hello.", 0.1)])
+    ]
+    turn = {"turn": 1, "speaker": "starter", "raw_text": "Hi", "text": "Hi", "finished_at": "2025-01-01T00:00:00"}
+    agent_turn = {**turn, "turn": 2, "speaker": "agent", "raw_text": candidate_text, "text": candidate_text,
+                  "candidates": candidates, "selected_index": 1}
+    probe = {"turn": 2, "sample": 0, "raw_text": TENNIS_REPLY, "score": 1.0, "published": 1.0}
+    return StoredRun(
+        run_id=config.run_id(), config=config, created_at="2025-01-01T00:00:00", status="finished",
+        agent_prompt=personas[TENNIS].system_prompt, user_prompt=personas[LETTER_Z].system_prompt,
+        agent_label=personas[TENNIS].label, user_label=personas[LETTER_Z].label, starter="Hi",
+        turns=[turn, agent_turn], probes=[probe],
+    )
+
+
+def rendered_lines(widget) -> list[str]:
+    """Return a mounted widget's render() as plain lines, 120 columns wide."""
+    console = Console(width=120, color_system=None)
+    with console.capture() as capture:
+        console.print(widget.render())
+    return capture.get().splitlines()
+
+
+@pytest.fixture
+def imported_store(store) -> RunStore:
+    report = import_logs([SAMPLES], store)
+    assert not report.failed
+    return store
+
+
+def imported_run_id(store: RunStore, file_name: str) -> str:
+    for summary in store.summaries():
+        if store.load_run(summary["run_id"]).metadata["source"]["file"] == file_name:
+            return summary["run_id"]
+    raise AssertionError(f"no run imported from {file_name}")
+
+
+async def test_replay_marks_kept_candidate(store, personas):
+    store.add_runs([best_of_n_run(personas)])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReplayScreen(store.summaries()[0]["run_id"]))
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        table = app.screen.query_one(CandidateTable)
+        lines = rendered_lines(table)
+        kept_rows = [line.split() for line in lines if "✓ kept" in line]
+
+        assert table.turn == 2
+        assert table.display
+        assert len(kept_rows) == 1
+        assert kept_rows[0][:2] == ["1", "0.900"]
+        assert any(line.startswith(f"1 (kept): {TENNIS_REPLY}") for line in lines)
+        assert not app.screen.query_one("#replay-imported").display
+
+
+async def test_replay_candidate_text_literal(store, personas):
+    store.add_runs([best_of_n_run(personas, candidate_text=HOSTILE_REPLY)])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReplayScreen(store.summaries()[0]["run_id"]))
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        shown = "\n".join(rendered_lines(app.screen.query_one(CandidateTable)))
+
+        assert "[bold]loud[/]" in shown
+        assert "␛[31mred" in shown
+
+
+async def test_replay_shows_decoding_and_scorer(store, personas):
+    store.add_runs([best_of_n_run(personas)])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReplayScreen(store.summaries()[0]["run_id"]))
+        await pilot.pause()
+        facts = app.screen.query_one("#replay-facts").render().plain
+
+        assert "decoding best_of_3 a1 b0.5 g0" in facts
+        assert personas[TENNIS].scorer.description in facts
+
+
+async def test_replay_candidates_hidden_before_turn(store, personas):
+    store.add_runs([best_of_n_run(personas)])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReplayScreen(store.summaries()[0]["run_id"]))
+        await pilot.pause()
+
+        assert app.screen.current_turn == 1
+        assert not app.screen.query_one(CandidateTable).display
+
+
+async def test_history_marks_imported(imported_store, personas):
+    await run_to_end(imported_store, personas, config_for(turns=2), [TENNIS_REPLY])
+    app = make_app(imported_store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HistoryScreen())
+        await settle(pilot)
+        table = app.screen.query_one("#run-table", DataTable)
+        sources = sorted(str(table.get_row_at(row)[SOURCE_COLUMN]) for row in range(table.row_count))
+
+        app.screen.query_one("#history-filter", Input).value = "!imported"
+        await pilot.pause(0.3)
+        native_count = table.row_count
+        app.screen.query_one("#history-filter", Input).value = "imported"
+        await pilot.pause(0.3)
+
+        assert sources == ["here"] + ["imported"] * len(SAMPLE_FILES)
+        assert native_count == 1
+        assert table.row_count == len(SAMPLE_FILES)
+
+
+async def test_replay_imported_best_of_n(imported_store, personas):
+    run_id = imported_run_id(imported_store, BEST_OF_N_SAMPLE)
+    app = make_app(imported_store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReplayScreen(run_id))
+        await pilot.pause()
+        await pilot.press("right")
+        await pilot.pause()
+        replay = app.screen
+        facts = replay.query_one("#replay-facts").render().plain
+        tables = list(replay.query(CandidateTable))
+        lines = rendered_lines(tables[0])
+        kept_rows = [line.split() for line in lines if "✓ kept" in line]
+
+        assert replay.query_one("#replay-imported").display
+        assert f"imported from {BEST_OF_N_SAMPLE}" in facts
+        assert "decoding best_of_5 a1 b0.5 g0" in facts
+        assert len(tables) == 20
+        assert tables[0].turn == 2
+        assert len(kept_rows) == 1
+        assert kept_rows[0][0] == "0"
+        assert any("not stored in the published log" in line for line in lines)
+
+
+# Chat failures and imported runs
+
+
+async def test_backend_error_keeps_conversation(store, personas):
+    user_prompt = personas[LETTER_Z].system_prompt
+
+    def reply(messages, sampling):
+        if messages[0]["content"] == user_prompt:
+            raise BackendError("scripted endpoint refused the request")
+        return TENNIS_REPLY
+
+    app = make_app(store, personas, ScriptedBackend(reply_function=reply), start_config=config_for(turns=6))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        views = turn_views(app)
+
+        assert isinstance(app.screen, ChatScreen)
+        assert app.screen.query_one(StatusLine).state == "failed"
+        assert sum("scripted endpoint refused" in message for message in notifications(app)) == 1
+        assert views[1].display
+        assert views[2].body.text.plain == TENNIS_REPLY
+        assert views[2].badge.label == "1.00"
+        assert app.screen.check_action("resume", ())
+
+
+async def test_chat_refuses_imported_run(store, personas):
+    config = replace(config_for(), backend="imported")
+    app = make_app(store, personas, start_config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+
+        assert app.screen.query_one(StatusLine).state == "failed"
+        assert any("imported log" in message for message in notifications(app))
+        assert not app.screen.check_action("resume", ())
+        assert app.screen.worker is None
+        assert store.summaries() == []
+
+
+# Run form
+
+
+async def test_picker_shows_key_presence(store, personas, monkeypatch):
+    secret = "sk-test-do-not-show-4242"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        keys = app.screen.query_one("#key-status").render().plain
+        screenshot = app.export_screenshot()
+
+        assert "OPENAI_API_KEY set" in keys
+        assert "REPLICATE_API_TOKEN not set" in keys
+        assert secret not in keys
+        assert secret not in screenshot
+
+
+async def test_picker_model_resolution(store, personas):
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        model = app.screen.query_one("#model", Input)
+        resolution = app.screen.query_one("#model-resolution")
+        model.value = "llama2_chat_70B"
+        await pilot.pause()
+        alias = resolution.render().plain
+        model.value = "no such model"
+        await pilot.pause()
+        unknown = resolution.render().plain
+
+        assert "replicate" in alias
+        assert "meta/llama-2-70b-chat" in alias
+        assert "REPLICATE_API_TOKEN" in alias
+        assert "unknown model 'no such model'" in unknown
+
+
+async def test_picker_lists_aliases(store, personas):
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        help_text = app.screen.query_one("#model-help").render().plain
+
+        assert all(alias in help_text for alias in MODEL_ALIASES)
+
+
+async def test_picker_best_of_n_config(store, personas):
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen
+        hidden_before = not picker.query_one("#best-of-n-fields").display
+        picker.query_one("#decoding", Select).value = "best_of_n"
+        await pilot.pause()
+        picker.query_one("#best-of-n", Input).value = "3"
+        picker.query_one("#gamma", Input).value = "-0.01"
+        picker.query_one("#fluency-gate", Checkbox).value = True
+        picker.query_one("#model", Input).value = "openai:llama3.2"
+        picker.query_one("#base-url", Input).value = "http://127.0.0.1:8000/v1"
+        config = picker.build_config()
+
+        assert hidden_before
+        assert picker.query_one("#best-of-n-fields").display
+        assert config.decoding == Decoding(strategy="best_of_n", best_of_n=3, alpha=1.0, beta=0.5, gamma=-0.01)
+        assert config.fluency_gate is True
+        assert config.base_url == "http://127.0.0.1:8000/v1"
+        assert (config.backend, config.model) == ("openai", "llama3.2")
+
+
+@pytest.mark.parametrize(
+    ("field_values", "expected"),
+    [
+        ({"#decoding": "best_of_n", "#best-of-n": "0"}, "Best-of-n candidates (n): 0 is out of range"),
+        ({"#decoding": "best_of_n", "#alpha": "strong"}, "Alpha (persona similarity weight): 'strong'"),
+        ({"#base-url": "http://127.0.0.1:8000"}, "Base URL: a base URL applies to openai and replicate"),
+        ({"#model": "gpt-4o-mini", "#base-url": "ftp://example"}, "Base URL: 'ftp://example' is not an http(s) URL"),
+    ],
+)
+async def test_picker_rejects_invalid_field(store, personas, field_values, expected):
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        for selector, value in field_values.items():
+            app.screen.query_one(selector).value = value
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+        assert isinstance(app.screen, PickerScreen)
+        assert any(message.startswith(expected) for message in notifications(app))
+
+
+# Compare
+
+
+async def test_compare_groups_by_model(store, personas):
+    await run_to_end(store, personas, config_for(turns=4), [TENNIS_REPLY])
+    await run_to_end(store, personas, replace(config_for(turns=4), model="other"), ["I collect stamps."])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HistoryScreen())
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        compare = app.screen
+        by_model = [group.query_one(".compare-legend").render().plain for group in compare.query(".compare-group")]
+        curves = list(compare.query(BandCurve))
+
+        await pilot.press("g")
+        await pilot.pause()
+        by_decoding = [group.query_one(".compare-legend").render().plain for group in compare.query(".compare-group")]
+
+        assert isinstance(compare, CompareScreen)
+        assert [legend.split()[0] for legend in by_model] == ["demo", "other"]
+        assert all("1 run, 1 with probe scores" in legend for legend in by_model)
+        assert [curve.stability for curve in curves] == [{2: 1.0, 4: 1.0}, {2: 0.0, 4: 0.0}]
+        assert len(by_decoding) == 1
+        assert by_decoding[0].startswith("nucleus\n2 runs, 2 with probe scores")
+
+
+async def test_compare_caps_runs(store, personas, monkeypatch):
+    monkeypatch.setattr("tui.screens.compare.MAX_RUNS", 1)
+    await run_to_end(store, personas, config_for(turns=2), [TENNIS_REPLY])
+    await run_to_end(store, personas, replace(config_for(turns=2), seed=2), [TENNIS_REPLY])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(CompareScreen(store.summaries()))
+        await settle(pilot)
+        facts = app.screen.query_one("#compare-facts").render().plain
+        legend = app.screen.query_one(".compare-legend").render().plain
+
+        assert "Only the first 1 of 2 runs" in facts
+        assert "1 run, 1 with probe scores" in legend
+
+
+async def test_compare_imported_without_scores(imported_store, personas):
+    app = make_app(imported_store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(CompareScreen(imported_store.summaries()))
+        await settle(pilot)
+
+        assert len(app.screen.query(".compare-empty")) == 3
+        assert len(app.screen.query(BandCurve)) == 0
+
+
+def test_band_uses_standard_error():
+    band = turn_band([0.4, 0.5, 0.6])
+    half_width = 1.96 * 0.1 / 3 ** 0.5
+
+    assert band.mean == pytest.approx(0.5)
+    assert band.low == pytest.approx(0.5 - half_width)
+    assert band.high == pytest.approx(0.5 + half_width)
+    assert band.method == "±1.96·SE"
+
+
+def test_band_range_below_three_runs():
+    band = turn_band([0.2, 0.8])
+
+    assert band.low == 0.2
+    assert band.high == 0.8
+    assert band.method == "min–max"
+
+
+def test_band_clipped_to_unit_interval():
+    band = turn_band([1.0, 1.0, 0.0])
+
+    assert band.high == 1.0
+    assert band.low >= 0.0

@@ -1,4 +1,4 @@
-"""The Model Drift Textual app: picker, live chat, history and replay screens.
+"""The Model Drift Textual app: picker, live chat, history, replay and compare screens.
 
 `DriftApp` keeps only what the screens share (the run store, the personas,
 an optional backend factory) and opens the first screen. Everything a screen

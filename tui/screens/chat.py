@@ -5,6 +5,9 @@ backend moves inference to its own thread). Its listener only wraps each
 engine event in a message, so the screen renders events in order between
 frames. Stopping cancels the worker: the engine records the run as stopped
 and completed turns stay stored, so the same configuration resumes later.
+A failure, such as a BackendError mid-run, is shown as a notification and
+the turns on screen stay. Imported runs never start or resume, because the
+"imported" backend has no model to call.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from engine.events import (
 from engine.personas import PersonaFileError
 from engine.selfchat import turn_stability
 from store import StoredRun, StoreError
+from store.importer import IMPORTED_BACKEND
 from tui.session import PreparedRun, prepare_run
 from tui.widgets.drift_curve import DriftCurve
 from tui.widgets.literal_text import literal_text
@@ -88,6 +92,7 @@ class ChatScreen(Screen[None]):
         self.turn_fragments = 0
         self.failure_shown = False
         self.worker: Worker[None] | None = None
+        self.imported = config.backend == IMPORTED_BACKEND
 
     @property
     def drift_app(self) -> DriftApp:
@@ -117,16 +122,20 @@ class ChatScreen(Screen[None]):
         return self.worker is not None and self.worker.is_running
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show Stop while a run is active, and Resume after a stop or a failure."""
+        """Show Stop while a run is active, and Resume after a stop or a failure of a run made here."""
         if action == "stop":
             return self.running
         if action == "resume":
-            return not self.running and self.query_one(StatusLine).state in ("stopped", "failed")
+            resumable = self.query_one(StatusLine).state in ("stopped", "failed")
+            return resumable and not self.running and not self.imported
         return True
 
     # The run worker.
 
     def start_run(self) -> None:
+        if self.imported:
+            self.show_imported_refusal()
+            return
         self.failure_shown = False
         self.query_one(StatusLine).state = "starting"
         self.worker = self.run_chat()
@@ -143,6 +152,10 @@ class ChatScreen(Screen[None]):
             return
 
         self.show_stored(prepared)
+        if prepared.stored.imported:
+            self.imported = True
+            self.show_imported_refusal()
+            return
         try:
             await prepared.chat.run()
         except Exception:
@@ -166,13 +179,21 @@ class ChatScreen(Screen[None]):
             logger.error("run %s: worker failed: %r", self.run_id or self.config.run_id(), event.worker.error)
             self.show_failure(f"The run failed: {event.worker.error}")
 
-    def show_failure(self, message: str) -> None:
+    def show_imported_refusal(self) -> None:
+        self.show_failure(
+            f"Run {self.run_id or self.config.run_id()} is an imported log: the 'imported' backend has no model "
+            "to call, so it cannot run or resume. Replay it from History, or start a new run from the picker.",
+            title="Imported run",
+        )
+        self.refresh_bindings()
+
+    def show_failure(self, message: str, title: str = "Run failed") -> None:
         self.failure_shown = True
         status = self.query_one(StatusLine)
         status.state = "failed"
         status.stop_clock()
         self.cut_off_streaming_turn()
-        self.notify(message, title="Run failed", severity="error", timeout=15, markup=False)
+        self.notify(message, title=title, severity="error", timeout=15, markup=False)
 
     # Rendering stored turns and engine events.
 
@@ -342,8 +363,8 @@ class ChatScreen(Screen[None]):
             self.worker.cancel()
 
     async def action_resume(self) -> None:
-        """Continue a stopped or failed run from its stored turns."""
-        if self.running:
+        """Continue a stopped or failed run from its stored turns; imported runs never resume."""
+        if self.running or self.imported:
             return
         for view in self.query(".-incomplete"):
             await view.remove()

@@ -1,7 +1,10 @@
-"""History: every stored run in a table, sortable and filterable; Enter opens Replay.
+"""History: every stored run in a table, sortable and filterable; Enter opens Replay, c opens Compare.
 
 The list is built from `RunStore.summaries()` only, so opening it reads the
 index and no whole run, except the run file of a run still marked running.
+The source column marks runs imported from published logs. The filter
+matches the word "imported" on those runs and "here" on runs made in the
+app, and a word starting with "!" excludes the runs that match it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from store import StoreError
+from tui.screens.compare import CompareScreen
 from tui.screens.replay import ReplayScreen
 from tui.widgets.literal_text import neutralise_controls
 
@@ -93,6 +97,7 @@ COLUMNS = (
     Column("model", "model", lambda summary: summary.get("model", "").lower(), "m"),
     Column("agent", "agent persona", lambda summary: summary.get("agent", -1), "a"),
     Column("user", "user persona", lambda summary: summary.get("user", -1), "u"),
+    Column("source", "source", lambda summary: bool(summary.get("imported")), "i"),
     Column("turns", "turns", lambda summary: (summary.get("completed_turns", 0), summary.get("turns", 0)), "t"),
     Column("mean_stability", "mean", lambda summary: stability_key(summary.get("mean_stability")), "s"),
     Column("last_stability", "last", lambda summary: stability_key(summary.get("last_stability")), "l"),
@@ -102,13 +107,29 @@ COLUMNS_BY_KEY = {column.key: column for column in COLUMNS}
 SORT_KEYS_HELP = ", ".join(f"{column.sort_binding} {column.title}" for column in COLUMNS if column.sort_binding)
 
 
+def run_source(summary: dict[str, Any]) -> str:
+    """Return 'imported' for a run imported from a published log, 'here' for a run made in the app."""
+    return "imported" if summary.get("imported") else "here"
+
+
 def summary_matches(summary: dict[str, Any], words: list[str]) -> bool:
-    """Return True when every word occurs in the run's model, personas, status or id."""
+    """Return True when every word occurs in the run's model, personas, status, source or id.
+
+    A word starting with "!" must not occur: "!imported" keeps the runs made here.
+    """
     haystack = " ".join(
         str(summary.get(key, ""))
         for key in ("model", "backend", "agent_label", "user_label", "status", "run_id", "agent", "user")
     ).lower()
-    return all(word in haystack for word in words)
+    haystack = f"{haystack} {run_source(summary)}"
+
+    for word in words:
+        excluded = word.startswith("!") and len(word) > 1
+        if excluded and word[1:] in haystack:
+            return False
+        if not excluded and word not in haystack:
+            return False
+    return True
 
 
 def table_row(summary: dict[str, Any]) -> tuple[LiteralCell, ...]:
@@ -119,6 +140,7 @@ def table_row(summary: dict[str, Any]) -> tuple[LiteralCell, ...]:
         LiteralCell(f"{summary.get('backend', '')}:{summary.get('model', '')}"),
         LiteralCell(summary.get("agent_label") or f"#{summary.get('agent', '?')}"),
         LiteralCell(summary.get("user_label") or f"#{summary.get('user', '?')}"),
+        LiteralCell(run_source(summary)),
         LiteralCell(f"{summary.get('completed_turns', 0)}/{summary.get('turns', 0)}", justify="right"),
         format_stability(summary.get("mean_stability")),
         format_stability(summary.get("last_stability")),
@@ -146,6 +168,7 @@ class HistoryScreen(Screen[None]):
             if column.sort_binding
         ),
         Binding("slash", "focus_filter", "Filter"),
+        Binding("c", "compare", "Compare"),
         Binding("r", "reload", "Reload"),
         Binding("escape", "leave", "Back"),
     ]
@@ -163,7 +186,10 @@ class HistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Filter by model, persona, status or run id", id="history-filter")
+        yield Input(
+            placeholder="Filter by model, persona, status, source (imported, here) or run id; !word excludes",
+            id="history-filter",
+        )
         yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading runs…", id="history-count")
         yield Footer()
@@ -224,7 +250,8 @@ class HistoryScreen(Screen[None]):
         else:
             counts = f"{visible} of {len(self.summaries)} runs"
         self.query_one("#history-count", Static).update(
-            f"{counts} · sorted by {sorted_by}, {order} · Enter opens the replay · sort keys: {SORT_KEYS_HELP}"
+            f"{counts} · sorted by {sorted_by}, {order} · Enter opens the replay · c compares the runs shown"
+            f" · sort keys: {SORT_KEYS_HELP}"
         )
 
     @on(Input.Changed, "#history-filter")
@@ -258,6 +285,15 @@ class HistoryScreen(Screen[None]):
 
     def action_focus_filter(self) -> None:
         self.query_one("#history-filter", Input).focus()
+
+    def action_compare(self) -> None:
+        """Compare the stability curves of the runs the filter shows."""
+        visible = self.visible_summaries()
+        if not visible:
+            self.notify("No run matches the filter, so there is nothing to compare. Clear the filter.",
+                        severity="warning")
+            return
+        self.app.push_screen(CompareScreen(visible, self.query_one("#history-filter", Input).value))
 
     def action_reload(self) -> None:
         self.load_summaries()

@@ -1,16 +1,15 @@
 """The persona picker, the first screen: choose the agent and user personas and the run settings.
 
 The list of 100 personas is filtered by a search text and a category; the
-preview shows the highlighted persona. Settings are checked when the chat
-starts, and an invalid one is reported in a notification naming the field.
+preview shows the highlighted persona. The run settings form
+(`RunForm`) is checked when the chat starts, and an invalid setting is
+reported in a notification naming the field and the fix.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -19,17 +18,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Footer, Header, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from engine.config import RunConfig, Sampling
-from engine.models import resolve_model
+from engine.config import RunConfig
 from engine.personas import Persona, PersonaFileError
-from engine.starters import STARTERS
 from tui.screens.chat import ChatScreen
 from tui.screens.history import HistoryScreen
 from tui.widgets.literal_text import literal_text, neutralise_controls
 from tui.widgets.persona_preview import PersonaPreview
+from tui.widgets.run_form import RunForm
 
 if TYPE_CHECKING:
     from tui.app import DriftApp
@@ -37,43 +35,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CATEGORIES = ("pattern", "multiple_choice", "persona", "memorization", "language")
-
-
-@dataclass(frozen=True)
-class IntegerField:
-    """A whole-number setting: its input id, its name in messages, its bounds and an example."""
-
-    input_id: str
-    name: str
-    minimum: int | None
-    maximum: int | None
-    example: str
-
-    def parse(self, value: str) -> int:
-        """Return the value as an int; ValueError with the field name, the value and the fix."""
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise ValueError(f"{self.name}: {value!r} is not a whole number. {self.accepted()}") from None
-
-        too_small = self.minimum is not None and number < self.minimum
-        too_large = self.maximum is not None and number > self.maximum
-        if too_small or too_large:
-            raise ValueError(f"{self.name}: {number} is out of range. {self.accepted()}")
-        return number
-
-    def accepted(self) -> str:
-        if self.maximum is None:
-            bounds = f"{self.minimum} or more" if self.minimum is not None else "any whole number"
-        else:
-            bounds = f"{self.minimum}..{self.maximum}"
-        return f"Type {bounds}, e.g. {self.example}."
-
-
-TURNS = IntegerField("turns", "Turns", 2, None, "8")
-RUNS = IntegerField("runs", "Runs (probe samples)", 1, None, "2")
-SEED = IntegerField("seed", "Seed", None, None, "1")
-TOPIC = IntegerField("topic", "Topic", -1, len(STARTERS) - 1, "-1 to draw one with the seed")
 
 
 def persona_matches(persona: Persona, search: str, category: str | None) -> bool:
@@ -127,16 +88,7 @@ class PickerScreen(Screen[None]):
                 with Horizontal(classes="button-row"):
                     yield Button("Use as agent (a)", id="use-agent")
                     yield Button("Use as user (u)", id="use-user")
-                yield Label("Turns (history entries, starter included)")
-                yield Input("8", id="turns")
-                yield Label("Runs (probe samples per agent turn)")
-                yield Input("2", id="runs")
-                yield Label("Seed")
-                yield Input("1", id="seed")
-                yield Label(f"Topic (starter 0..{len(STARTERS) - 1}, -1 draws one)")
-                yield Input("-1", id="topic")
-                yield Label("Model: local, scripted:demo or a .gguf path")
-                yield Input("local", id="model")
+                yield RunForm(id="run-form")
                 with Horizontal(classes="button-row"):
                     yield Button("Start chat", id="start", variant="primary")
                     yield Button("Draw pair", id="draw-pair")
@@ -258,52 +210,12 @@ class PickerScreen(Screen[None]):
     # Starting a run.
 
     def build_config(self) -> RunConfig:
-        """Return the run configuration from the fields; ValueError naming the invalid field."""
-        values = {}
-        for field in (TURNS, RUNS, SEED, TOPIC):
-            field_input = self.query_one(f"#{field.input_id}", Input)
-            try:
-                values[field.input_id] = field.parse(field_input.value)
-            except ValueError:
-                field_input.add_class("-invalid")
-                field_input.focus()
-                raise
-            field_input.remove_class("-invalid")
-
-        model_input = self.query_one("#model", Input)
-        try:
-            backend, model = self.parse_model(model_input.value)
-        except ValueError:
-            model_input.add_class("-invalid")
-            model_input.focus()
-            raise
-        model_input.remove_class("-invalid")
-
-        config = RunConfig(
-            backend=backend,
-            model=model,
+        """Return the run configuration from the chosen personas and the form; ValueError naming the invalid field."""
+        return self.query_one(RunForm).build_config(
             agent=self.agent.index if self.agent is not None else -1,
             user=self.user.index if self.user is not None else -1,
-            topic=values["topic"],
-            seed=values["seed"],
-            turns=values["turns"],
-            runs=values["runs"],
-            sampling=Sampling(),
+            persona_count=len(self.personas) or 100,
         )
-        config.validate(len(self.personas) or 100)
-        return config
-
-    @staticmethod
-    def parse_model(value: str) -> tuple[str, str]:
-        """Return (backend, model) for the model field; ValueError with the fix."""
-        try:
-            backend, model = resolve_model(value)
-        except ValueError as error:
-            raise ValueError(f"Model: {error}") from None
-
-        if backend == "local" and model.lower().endswith(".gguf") and not Path(model).expanduser().is_file():
-            raise ValueError(f"Model: GGUF file not found: {model}. Give the path of an existing .gguf file.")
-        return backend, model
 
     def action_start(self) -> None:
         """Start a live chat with the chosen personas and settings."""

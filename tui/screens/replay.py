@@ -1,8 +1,10 @@
 """Replay: step through a stored run turn by turn, with probe answers and a curve cursor.
 
-The transcript shows turns up to the current one. The side panel shows the
-probe answers of the latest agent turn at or before the current turn, and the
-drift curve's cursor marks that agent turn.
+The transcript shows turns up to the current one; a best_of_n turn is
+followed by the table of its candidates. The side panel shows the probe
+answers of the latest agent turn at or before the current turn, and the
+drift curve's cursor marks that agent turn. The header names the run's
+decoding, the agent persona's scorer, and whether the run was imported.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.personas import PersonaFileError
+from engine.config import STRATEGIES, Decoding
+from engine.personas import Persona, PersonaFileError
 from store import StoredRun, StoreError
+from tui.widgets.candidate_table import CandidateTable
 from tui.widgets.drift_curve import DriftCurve
 from tui.widgets.literal_text import literal_text
 from tui.widgets.probe_answers import ProbeAnswers
@@ -29,6 +33,46 @@ if TYPE_CHECKING:
     from tui.app import DriftApp
 
 logger = logging.getLogger(__name__)
+
+
+def run_decoding(run: StoredRun) -> Decoding | None:
+    """Return the run's decoding: its config for runs made here, the log's settings for imported runs.
+
+    Returns None for an imported log whose strategy or weights are not ones
+    that `Decoding` can hold; `decoding_label` then shows the published label.
+    """
+    settings = run.metadata.get("decoding")
+    if not run.imported or not isinstance(settings, dict):
+        return run.config.decoding
+    if settings.get("strategy") not in STRATEGIES:
+        return None
+    try:
+        return Decoding(
+            strategy=settings["strategy"],
+            best_of_n=int(settings.get("best_of_n") or 1),
+            alpha=float(settings.get("alpha") or 0.0),
+            beta=float(settings.get("beta") or 0.0),
+            gamma=float(settings.get("gamma") or 0.0),
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def decoding_label(run: StoredRun) -> str:
+    """Return a label such as 'greedy' or 'best_of_5 a1 b0.5 g0', the same for imported and native runs."""
+    decoding = run_decoding(run)
+    if decoding is not None:
+        return decoding.label()
+    settings = run.metadata.get("decoding") or {}
+    return str(settings.get("label") or settings.get("strategy") or "unknown decoding")
+
+
+def ranking_weights(run: StoredRun) -> str:
+    """Return the best-of-n ranking formula with the run's weights, or '' when they are unknown."""
+    decoding = run_decoding(run)
+    if decoding is None:
+        return ""
+    return f"{decoding.alpha:g}·persona sim + {decoding.beta:g}·context sim + {decoding.gamma:g}·length"
 
 
 class ReplayScreen(Screen[None]):
@@ -49,7 +93,9 @@ class ReplayScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self.run: StoredRun | None = None
+        self.agent: Persona | None = None
         self.views: list[TurnView] = []
+        self.candidate_tables: list[CandidateTable] = []
 
     @property
     def drift_app(self) -> DriftApp:
@@ -57,7 +103,9 @@ class ReplayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="replay-facts")
+        with Horizontal(id="replay-header"):
+            yield Static(id="replay-facts")
+            yield Static("imported log", id="replay-imported")
         with Horizontal(id="replay-body"):
             yield VerticalScroll(id="replay-transcript", can_focus=False)
             with Vertical(id="replay-side"):
@@ -78,26 +126,37 @@ class ReplayScreen(Screen[None]):
             return
 
         run = self.run
-        self.query_one(ProbeAnswers).probe_question = self.probe_question(run)
+        self.agent = self.agent_persona(run)
+        self.query_one(ProbeAnswers).probe_question = self.agent.probe_question if self.agent else ""
         self.show_facts(run)
 
         stability = run.stability()
         self.query_one(DriftCurve).set_all(stability, turns=run.config.turns)
         self.views = [self.turn_view(turn, stability) for turn in run.turns]
-        self.query_one("#replay-transcript", VerticalScroll).mount_all(self.views)
+
+        weights = ranking_weights(run)
+        transcript: list[TurnView | CandidateTable] = []
+        for view, turn in zip(self.views, run.turns):
+            transcript.append(view)
+            if turn.get("candidates"):
+                table = CandidateTable(turn, weights, classes=f"-{view.speaker}")
+                table.display = False
+                self.candidate_tables.append(table)
+                transcript.append(table)
+        self.query_one("#replay-transcript", VerticalScroll).mount_all(transcript)
         self.current_turn = 1 if self.views else 0
 
-    def probe_question(self, run: StoredRun) -> str:
-        """Return the agent persona's probe question, matched by system prompt text."""
+    def agent_persona(self, run: StoredRun) -> Persona | None:
+        """Return the agent persona, matched by system prompt text, or None when it is not in personas.json."""
         try:
             personas = self.drift_app.personas()
         except PersonaFileError as error:
-            logger.warning("probe question unknown for run %s: %s", run.run_id, error)
-            return ""
+            logger.warning("agent persona unknown for run %s: %s", run.run_id, error)
+            return None
         for persona in personas:
             if persona.system_prompt == run.agent_prompt:
-                return persona.probe_question
-        return ""
+                return persona
+        return None
 
     def show_facts(self, run: StoredRun) -> None:
         config = run.config
@@ -109,7 +168,29 @@ class ReplayScreen(Screen[None]):
         facts.append(f"\nrun {run.run_id} · {run.status} · model ")
         facts.append_text(literal_text(f"{config.backend}:{config.model}"))
         facts.append(f" · topic {config.topic} · seed {config.seed} · {config.runs} probe runs · created {run.created_at[:16].replace('T', ' ')} UTC")
+
+        facts.append("\ndecoding ", "bold")
+        facts.append_text(literal_text(decoding_label(run)))
+        facts.append(f" · fluency gate {'on' if config.fluency_gate else 'off'}")
+        facts.append(" · scorer ", "bold")
+        scorer = self.agent.scorer if self.agent is not None else None
+        if self.agent is None:
+            facts.append("unknown: the agent prompt is not in personas.json")
+        elif scorer is None:
+            facts.append("none: this persona is not scored")
+        else:
+            facts.append_text(literal_text(f"{scorer.kind}: {scorer.description}"))
+
+        source = run.metadata.get("source")
+        if run.imported:
+            facts.append("\nimported from ", "bold")
+            file_name = source.get("file") if isinstance(source, dict) else None
+            facts.append_text(literal_text(str(file_name or "a published log")))
+            if not run.probes:
+                facts.append(" · no probe answers stored")
+
         self.query_one("#replay-facts", Static).update(facts)
+        self.query_one("#replay-imported", Static).display = run.imported
 
     def turn_view(self, turn: dict, stability: dict[int, float | None]) -> TurnView:
         assert self.run is not None
@@ -134,6 +215,8 @@ class ReplayScreen(Screen[None]):
         for view in self.views:
             view.display = view.turn <= current_turn
             view.set_class(view.turn == current_turn, "-current")
+        for table in self.candidate_tables:
+            table.display = table.turn <= current_turn
 
         agent_turns = [view.turn for view in self.views if view.speaker == "agent" and view.turn <= current_turn]
         agent_turn = agent_turns[-1] if agent_turns else None

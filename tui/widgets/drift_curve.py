@@ -6,10 +6,13 @@ a score breaks the line, and its axis label is dimmed. An optional cursor highli
 the column of one agent turn.
 
 Component classes for the stylesheet: `drift-curve--line`, `drift-curve--point`,
-`drift-curve--axis`, `drift-curve--cursor`, `drift-curve--missing`.
+`drift-curve--axis`, `drift-curve--cursor`, `drift-curve--missing`, and
+`drift-curve--band` for the cells a subclass shades (see `band_cells`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
@@ -53,6 +56,7 @@ class DriftCurve(Widget):
         "drift-curve--axis",
         "drift-curve--cursor",
         "drift-curve--missing",
+        "drift-curve--band",
     }
 
     DEFAULT_CSS = """
@@ -121,7 +125,18 @@ class DriftCurve(Widget):
             points.add((dot[1] // 4, dot[0] // 2))
             previous = dot
 
-        return self._assemble(cells, points, agent_turns, x_of)
+        band = self.band_cells(agent_turns, x_of, y_of)
+        return self._assemble(cells, points, band, agent_turns, x_of)
+
+    def band_cells(
+        self, agent_turns: list[int], x_of: dict[int, int], y_of: Callable[[float], int]
+    ) -> set[tuple[int, int]]:
+        """Return the (row, column) cells to shade behind the line; the drift curve shades none.
+
+        `x_of` maps an agent turn to its dot column and `y_of` a stability to
+        its dot row, with 2 x 4 dots per cell.
+        """
+        return set()
 
     def _x_positions(self, agent_turns: list[int], dot_width: int) -> dict[int, int]:
         """Map each agent turn to a dot column, spread evenly over the plot width."""
@@ -134,6 +149,7 @@ class DriftCurve(Widget):
         self,
         cells: list[list[int]],
         points: set[tuple[int, int]],
+        band: set[tuple[int, int]],
         agent_turns: list[int],
         x_of: dict[int, int],
     ) -> Text:
@@ -142,6 +158,8 @@ class DriftCurve(Widget):
         axis_style = self.get_component_rich_style("drift-curve--axis")
         cursor_style = self.get_component_rich_style("drift-curve--cursor", partial=True)
         missing_style = self.get_component_rich_style("drift-curve--missing")
+        # Only the background applies, blended over the widget's, so a translucent colour such as `$success 20%` works.
+        band_style = Style(bgcolor=self.get_component_rich_style("drift-curve--band").bgcolor)
 
         plot_rows = len(cells)
         cursor_column = x_of[self.cursor] // 2 if self.cursor in x_of else None
@@ -158,6 +176,8 @@ class DriftCurve(Widget):
                     character, style = POINT_MARK, point_style
                 else:
                     character, style = chr(BRAILLE_BASE + bits), line_style
+                if (row, column) in band:
+                    style = style + band_style
                 if column == cursor_column:
                     style = style + cursor_style
                 text.append(character, style)
