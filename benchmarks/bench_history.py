@@ -27,7 +27,7 @@ from textual.widgets import DataTable
 from engine.personas import load_personas
 from store import RunStore
 from tui.app import DriftApp
-from tui.screens.history import FIRST_STEP_ROWS, HistoryScreen
+from tui.screens.history import FIRST_STEP_ROWS, HistoryScreen, MAX_TABLE_ROWS
 
 STATUSES = ("finished", "finished", "finished", "stopped", "failed")
 MODELS = (("local", "smollm2-135m-instruct"), ("scripted", "demo"), ("openai", "gpt-4o-mini"))
@@ -73,7 +73,7 @@ def synthetic_summaries(count: int, seed: int = 0) -> list[dict]:
 
 
 async def time_open_history(store: RunStore, expected_rows: int) -> tuple[float, float]:
-    """Return the seconds from pushing the History screen to its first rows, and to all rows."""
+    """Return the seconds from pushing the History screen to its first rows, and to its complete table."""
     app = DriftApp(store=store, personas=load_personas())
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
@@ -111,14 +111,15 @@ def main() -> None:
         summaries = store.summaries()
         read_seconds = time.perf_counter() - started
 
-        openings = [asyncio.run(time_open_history(store, len(summaries))) for _ in range(arguments.repeat)]
+        shown = min(len(summaries), MAX_TABLE_ROWS)
+        openings = [asyncio.run(time_open_history(store, shown)) for _ in range(arguments.repeat)]
 
     first = statistics.median(seconds for seconds, _ in openings)
     full = statistics.median(seconds for _, seconds in openings)
     print(f"runs listed:                  {len(summaries)}")
     print(f"read summaries():             {read_seconds * 1000:.0f} ms")
     print(f"History, first {FIRST_STEP_ROWS} rows shown: {first * 1000:.0f} ms (median of {arguments.repeat})")
-    print(f"History, all rows in table:   {full * 1000:.0f} ms (median of {arguments.repeat})")
+    print(f"History, complete ({shown} rows, sort and filter over all): {full * 1000:.0f} ms (median of {arguments.repeat})")
     print("goal:                         under 1000 ms")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, OptionList, Select
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Select, Static
 
 from engine.backends import BackendError
 from engine.backends.base import Message
@@ -432,6 +432,27 @@ async def test_history_filter_and_sort(store, personas):
         assert descending == ["1.000", "0.000"]
         assert filtered_count == 2
         assert table.row_count == 0
+
+
+async def test_history_caps_table_rows(store, personas, monkeypatch):
+    monkeypatch.setattr("tui.screens.history.MAX_TABLE_ROWS", 1)
+    await run_to_end(store, personas, config_for(turns=2), [TENNIS_REPLY])
+    await run_to_end(store, personas, config_for(agent=LETTER_Z, user=TENNIS, turns=2), ["I collect stamps."])
+    app = make_app(store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HistoryScreen())
+        await settle(pilot)
+        table = app.screen.query_one("#run-table", DataTable)
+        await pilot.press("s")
+        lowest_first = str(table.get_row_at(0)[MEAN_COLUMN])
+        await pilot.press("s")
+        highest_first = str(table.get_row_at(0)[MEAN_COLUMN])
+        count = app.screen.query_one("#history-count", Static).render().plain
+
+        assert table.row_count == 1
+        assert lowest_first == "0.000"
+        assert highest_first == "1.000"
+        assert "first 1 of 2 matching runs shown" in count
 
 
 async def test_history_header_click_sorts(store, personas):

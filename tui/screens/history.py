@@ -45,6 +45,10 @@ FIRST_STEP_ROWS = 200
 STEP_ROWS = 5000
 STEP_PAUSE_SECONDS = 0.005
 
+# Sorting and filtering cover every stored run, but the table shows at most
+# this many of the results, so the screen is complete well within a second.
+MAX_TABLE_ROWS = 2000
+
 
 class LiteralCell:
     """A table cell shown literally, formatted only when the table draws it.
@@ -225,7 +229,8 @@ class HistoryScreen(Screen[None]):
         filter cancels a fill still in progress and starts over.
         """
         table = self.query_one("#run-table", DataTable)
-        visible = self.visible_summaries()
+        matching = self.visible_summaries()
+        visible = matching[:MAX_TABLE_ROWS]
         rows = [table_row(summary) for summary in visible]
 
         table.clear(columns=True)
@@ -238,15 +243,20 @@ class HistoryScreen(Screen[None]):
                 table.add_row(*row, key=summary["run_id"])
             start += step
             step = STEP_ROWS
-            self.show_count(start, len(visible))
+            self.show_count(start, len(visible), len(matching))
             await asyncio.sleep(STEP_PAUSE_SECONDS)
-        self.show_count(len(visible), len(visible))
+        self.show_count(len(visible), len(visible), len(matching))
 
-    def show_count(self, added: int, visible: int) -> None:
+    def show_count(self, added: int, visible: int, matching: int) -> None:
         order = "descending" if self.sort_reverse else "ascending"
         sorted_by = COLUMNS_BY_KEY[self.sort_column].title
         if added < visible:
             counts = f"loading: {added} of {visible} runs shown"
+        elif visible < matching:
+            counts = (
+                f"first {visible} of {matching} matching runs shown ({len(self.summaries)} stored); "
+                "filter or sort to reach the others"
+            )
         else:
             counts = f"{visible} of {len(self.summaries)} runs"
         self.query_one("#history-count", Static).update(
