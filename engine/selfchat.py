@@ -32,6 +32,7 @@ from engine.events import (
 )
 from engine.personas import Persona
 from engine.scoring import gate_applies, is_fluent_english
+from engine.printable import neutralise_controls
 from engine.protocol import agent_messages, fold_reply, probe_messages, speaker_of, user_messages
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,8 @@ class SelfChat:
             raise
         except Exception as error:
             logger.exception("run %s failed after %d turns", self.run_id, len(self.history))
-            self.emit(RunFailed(self.run_id, f"{type(error).__name__}: {error}", len(self.history)))
+            message = neutralise_controls(f"{type(error).__name__}: {error}")
+            self.emit(RunFailed(self.run_id, message, len(self.history)))
             raise
 
         stability = self.stability()

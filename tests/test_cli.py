@@ -70,3 +70,22 @@ def test_seed_draws_same_personas(isolated_data_dir):
 
     summaries = RunStore(isolated_data_dir).summaries()
     assert len(summaries) == 1
+
+
+def test_server_error_escapes_shown_inert(monkeypatch, capsys):
+    from engine.backends.base import BackendError
+    from engine.backends.scripted import ScriptedBackend
+
+    async def failing_stream(self, messages, sampling):
+        raise BackendError("HTTP 400: \x1b]0;PWNED\x07 \x1b[31mred")
+        yield  # makes this an async generator, like the real stream
+
+    monkeypatch.setattr(ScriptedBackend, "stream", failing_stream)
+
+    exit_code = main(SCRIPTED_RUN)
+
+    output = capsys.readouterr().out
+    assert exit_code == 1
+    assert "\x1b" not in output
+    assert "\x07" not in output
+    assert "␛]0;PWNED␇" in output

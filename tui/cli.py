@@ -17,6 +17,7 @@ import argparse
 import logging
 import sys
 
+from engine.printable import neutralise_controls
 from engine.backends import backend_status
 from engine.config import STRATEGIES, Decoding, RunConfig, Sampling
 from engine.models import MODEL_ALIASES, resolve_model
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             persona_set = load_persona_set(arguments.personas) if arguments.personas is not None else None
             config = config_from_arguments(arguments, persona_set)
         except ValueError as error:
-            print(f"model-drift: {error}", file=sys.stderr)
+            print(neutralise_controls(f"model-drift: {error}"), file=sys.stderr)
             return 2
         if persona_set is not None:
             personas = persona_set.personas

@@ -20,6 +20,7 @@ from engine.config import RunConfig
 from engine.embeddings import EmbeddingsUnavailable
 from engine.events import ProbeScored, RunEvent, TurnFinished
 from engine.personas import Persona, PersonaFileError
+from engine.printable import neutralise_controls
 from engine.selfchat import turn_stability
 from store import RunStore, StoreError
 from tui.session import prepare_run
@@ -78,7 +79,7 @@ def run_headless(
     try:
         prepared = prepare_run(config, store, listeners=[show], personas=personas)
     except (ValueError, PersonaFileError, BackendError, StoreError, EmbeddingsUnavailable) as error:
-        console.print(Text(f"model-drift: {error}", style="red"))
+        console.print(Text(neutralise_controls(f"model-drift: {error}"), style="red"))
         return 2
 
     chat = prepared.chat
@@ -87,7 +88,7 @@ def run_headless(
     progress.update(turns_task, completed=len(chat.history))
     progress.update(probes_task, completed=sum(len(scores) for scores in probe_scores.values()))
 
-    console.print(Text(f"run {chat.run_id}: agent {prepared.agent.label} / user {prepared.user.label}"))
+    console.print(Text(neutralise_controls(f"run {chat.run_id}: agent {prepared.agent.label} / user {prepared.user.label}")))
     console.print(Text(f"starter: {chat.starter}"))
     exit_code = 0
     with progress:
@@ -97,9 +98,9 @@ def run_headless(
             console.print(Text("stopped; completed turns are stored and resume on the next run", style="yellow"))
             exit_code = 130
         except Exception as error:
-            console.print(Text(f"run failed: {error} (details in {log_path})", style="red"))
+            console.print(Text(neutralise_controls(f"run failed: {error} (details in {log_path})"), style="red"))
             exit_code = 1
 
     title = f"stability per agent turn, {config.model}, run {chat.run_id}"
-    console.print(stability_table(probe_scores, title))
+    console.print(stability_table(probe_scores, neutralise_controls(title)))
     return exit_code

@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import date
 
+from engine.printable import neutralise_controls
 from store import RunStore, StoreError
 from store.exporter import DATASET_ROWS, FORMATS, RunFilter, export_runs
 
@@ -78,11 +79,11 @@ def run_export(arguments: argparse.Namespace) -> int:
             overwrite=arguments.force,
         )
     except FileExistsError as error:
-        print(f"model-drift export: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift export: {error}"), file=sys.stderr)
         return 2
     except (StoreError, OSError, ValueError) as error:
         logger.error("export to %s failed: %s", arguments.output, error)
-        print(f"model-drift export: export to {arguments.output} failed: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift export: export to {arguments.output} failed: {error}"), file=sys.stderr)
         return 1
 
     # Keep standard output clean when the export itself goes there.

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from engine.printable import neutralise_controls
 from engine.personas import PersonaFileError, load_personas
 from store import RunStore, StoreError
 from store.importer import import_logs
@@ -42,17 +43,17 @@ def run_import(arguments: argparse.Namespace) -> int:
         report = import_logs(arguments.paths, store, personas, model_override=arguments.model)
     except PersonaFileError as error:
         logger.error("import stopped: %s", error)
-        print(f"model-drift import: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift import: {error}"), file=sys.stderr)
         return 2
     except StoreError as error:
         logger.error("import stopped: %s", error)
-        print(f"model-drift import: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift import: {error}"), file=sys.stderr)
         return 1
 
     for name, run_id in report.added:
-        print(f"added run {run_id} from {name}")
+        print(neutralise_controls(f"added run {run_id} from {name}"))
     for name, reason in report.failed:
-        print(f"model-drift import: skipped {name}: {reason}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift import: skipped {name}: {reason}"), file=sys.stderr)
 
     print(f"{len(report.added)} runs added, {len(report.unchanged)} already stored, "
           f"{len(report.failed)} failed, in {store.root}")

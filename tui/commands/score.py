@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from engine.printable import neutralise_controls
 from engine.persona_sources import load_persona_set
 from engine.personas import Persona, PersonaFileError, load_personas, persona_set_digest
 from engine.scoring import Scorer
@@ -292,7 +293,7 @@ def run_score(arguments: argparse.Namespace) -> int:
         personas = load_persona_set(arguments.personas).personas
     except PersonaFileError as error:
         logger.error("score stopped: %s", error)
-        print(f"model-drift score: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift score: {error}"), file=sys.stderr)
         return 2
 
     if arguments.persona is not None:
@@ -317,7 +318,7 @@ def run_score(arguments: argparse.Namespace) -> int:
 
     for name, error in failed:
         logger.warning("score skipped %s: %s", name, error)
-        print(f"model-drift score: skipped {name}: {error}", file=sys.stderr)
+        print(neutralise_controls(f"model-drift score: skipped {name}: {error}"), file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -42,6 +42,7 @@ from engine.events import (
     TurnStarted,
 )
 from engine.personas import PersonaFileError
+from engine.printable import neutralise_controls
 from engine.selfchat import turn_stability
 from store import StoredRun, StoreError
 from store.importer import IMPORTED_BACKEND
@@ -193,7 +194,7 @@ class ChatScreen(Screen[None]):
         status.state = "failed"
         status.stop_clock()
         self.cut_off_streaming_turn()
-        self.notify(message, title=title, severity="error", timeout=15, markup=False)
+        self.notify(neutralise_controls(message), title=title, severity="error", timeout=15, markup=False)
 
     # Rendering stored turns and engine events.
 

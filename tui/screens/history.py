@@ -209,7 +209,7 @@ class HistoryScreen(Screen[None]):
             self.summaries = await asyncio.to_thread(self.drift_app.store.summaries)
         except StoreError as error:
             logger.error("cannot list stored runs: %s", error)
-            self.notify(str(error), title="History not loaded", severity="error", timeout=15, markup=False)
+            self.notify(neutralise_controls(str(error)), title="History not loaded", severity="error", timeout=15, markup=False)
             self.summaries = []
         self.fill_table()
 

@@ -99,7 +99,7 @@ class PickerScreen(Screen[None]):
             self.personas = self.drift_app.personas()
         except PersonaFileError as error:
             logger.error("cannot load personas: %s", error)
-            self.notify(str(error), title="Personas not loaded", severity="error", markup=False)
+            self.notify(neutralise_controls(str(error)), title="Personas not loaded", severity="error", markup=False)
         self.show_choices()
         self.refresh_list()
         self.query_one("#persona-list", OptionList).focus()
@@ -225,7 +225,7 @@ class PickerScreen(Screen[None]):
         try:
             config = self.build_config()
         except ValueError as error:
-            self.notify(str(error), title="Invalid setting", severity="error", markup=False)
+            self.notify(neutralise_controls(str(error)), title="Invalid setting", severity="error", markup=False)
             return
         self.app.push_screen(ChatScreen(config))
 

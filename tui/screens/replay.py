@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from engine.printable import neutralise_controls
 from engine.config import STRATEGIES, Decoding
 from engine.personas import Persona, PersonaFileError
 from store import StoredRun, StoreError
@@ -121,7 +122,7 @@ class ReplayScreen(Screen[None]):
             self.run = self.drift_app.store.load_run(self.run_id)
         except StoreError as error:
             logger.error("cannot open run %s for replay: %s", self.run_id, error)
-            self.notify(str(error), title="Run not opened", severity="error", timeout=15, markup=False)
+            self.notify(neutralise_controls(str(error)), title="Run not opened", severity="error", timeout=15, markup=False)
             self.query_one("#replay-facts", Static).update(literal_text(f"Run {self.run_id} could not be opened."))
             return
 

@@ -11,35 +11,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-# C0 controls 0x00..0x1F become the Unicode "control pictures" U+2400..U+241F
-# (ESC shows as "␛"), DEL becomes "␡", C1 controls 0x80..0x9F become "�".
-# Bidirectional overrides and isolates are replaced too, because they reorder
-# the text that follows them on the terminal line.
-_KEPT = {"\n", "\t"}
-_BIDI_CONTROLS = {chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+from engine.printable import neutralise_controls
 
-
-def _placeholder(character: str) -> str:
-    code = ord(character)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return "\ufffd"
-
-
-_TRANSLATION = {
-    ord(character): _placeholder(character)
-    for character in (*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)))
-    if character not in _KEPT
-}
-_TRANSLATION.update({ord(character): "\ufffd" for character in _BIDI_CONTROLS})
-
-
-def neutralise_controls(text: str) -> str:
-    """Replace control characters other than newline and tab with visible placeholders."""
-    return text.translate(_TRANSLATION)
-
+__all__ = ["literal_text", "neutralise_controls"]
 
 def literal_text(text: str, style: str = "") -> Text:
     """Return `text` as a Rich Text shown exactly as written, never as markup."""
