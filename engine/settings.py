@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 LOG_FILE_NAME = "model-drift.log"
@@ -22,6 +23,28 @@ def data_dir() -> Path:
     """Return the data folder, creating it if needed."""
     folder = Path(os.environ.get("SELFCHAT_DIR", "selfchat")).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class DataFolderError(OSError):
+    """The data folder cannot be created or written; the message names it and the fix."""
+
+
+def writable_data_dir() -> Path:
+    """Return the data folder after checking that a file can be written in it.
+
+    Raises DataFolderError naming SELFCHAT_DIR's value and the fix.
+    """
+    try:
+        folder = data_dir()
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        value = os.environ.get("SELFCHAT_DIR", "selfchat")
+        raise DataFolderError(
+            f"the data folder {value!r} cannot be written ({error.strerror or error}): "
+            "set SELFCHAT_DIR to a writable folder"
+        ) from error
     return folder
 
 

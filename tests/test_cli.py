@@ -89,3 +89,27 @@ def test_server_error_escapes_shown_inert(monkeypatch, capsys):
     assert "\x1b" not in output
     assert "\x07" not in output
     assert "␛]0;PWNED␇" in output
+
+
+def test_unusable_data_folder_named(tmp_path, monkeypatch, capsys):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("SELFCHAT_DIR", str(not_a_folder))
+
+    exit_code = main(SCRIPTED_RUN)
+
+    error = capsys.readouterr().err
+    assert exit_code == 2
+    assert "cannot be written" in error
+    assert "set SELFCHAT_DIR to a writable folder" in error
+
+
+def test_scoring_text_needs_no_data_folder(tmp_path, monkeypatch, capsys):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("SELFCHAT_DIR", str(not_a_folder))
+
+    exit_code = main(["score", "--persona", "9", "HELLO FROM LONDON"])
+
+    assert exit_code == 0
+    assert '"score": 1.0' in capsys.readouterr().out

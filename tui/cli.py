@@ -22,7 +22,7 @@ from engine.backends import backend_status
 from engine.config import STRATEGIES, Decoding, RunConfig, Sampling
 from engine.models import MODEL_ALIASES, resolve_model
 from engine.persona_sources import PersonaSet, load_persona_set
-from engine.settings import configure_logging
+from engine.settings import DataFolderError, configure_logging, writable_data_dir
 from tui.commands import add_parsers as add_command_parsers
 
 logger = logging.getLogger(__name__)
@@ -207,10 +207,21 @@ def main(argv: list[str] | None = None) -> int:
         print(models_table())
         return 0
 
-    log_path = configure_logging()
+    try:
+        log_path = configure_logging()
+    except OSError as error:
+        # Commands that only read still work; those that store runs check the folder below.
+        print(neutralise_controls(f"model-drift: no log file, the data folder is unusable: {error}"), file=sys.stderr)
+        log_path = None
     logger.info("model-drift started: %s", arguments.command or "picker")
     if hasattr(arguments, "handler"):
         return arguments.handler(arguments)
+
+    try:
+        writable_data_dir()
+    except DataFolderError as error:
+        print(neutralise_controls(f"model-drift: {error}"), file=sys.stderr)
+        return 2
 
     config = None
     personas = None

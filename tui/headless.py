@@ -46,7 +46,7 @@ def stability_table(probe_scores: dict[int, list[float | None]], title: str) -> 
 
 def run_headless(
     config: RunConfig,
-    log_path: Path,
+    log_path: Path | None,
     console: Console | None = None,
     personas: list[Persona] | None = None,
 ) -> int:
@@ -98,7 +98,8 @@ def run_headless(
             console.print(Text("stopped; completed turns are stored and resume on the next run", style="yellow"))
             exit_code = 130
         except Exception as error:
-            console.print(Text(neutralise_controls(f"run failed: {error} (details in {log_path})"), style="red"))
+            details = f" (details in {log_path})" if log_path is not None else ""
+            console.print(Text(neutralise_controls(f"run failed: {error}{details}"), style="red"))
             exit_code = 1
 
     title = f"stability per agent turn, {config.model}, run {chat.run_id}"

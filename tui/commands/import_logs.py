@@ -49,6 +49,11 @@ def run_import(arguments: argparse.Namespace) -> int:
         logger.error("import stopped: %s", error)
         print(neutralise_controls(f"model-drift import: {error}"), file=sys.stderr)
         return 1
+    except OSError as error:
+        logger.error("import stopped: %s", error)
+        print(neutralise_controls(f"model-drift import: cannot write the store: {error}; "
+                                  "set SELFCHAT_DIR (or --store) to a writable folder"), file=sys.stderr)
+        return 1
 
     for name, run_id in report.added:
         print(neutralise_controls(f"added run {run_id} from {name}"))
