@@ -2,9 +2,10 @@
 
 A `RunConfig` with every value resolved (no -1 left) identifies a run: the
 same resolved configuration resumes the stored run instead of starting anew.
-The connection settings (`base_url`, `timeout`) are stored with the run but
-are not part of its identity, so a run resumes on another server or with
-another timeout. Keys are never part of a RunConfig.
+The endpoint (`base_url`) is part of a run's identity, because the same model
+name on two servers (Ollama and vLLM, say) can be two different models. The
+timeout is stored with the run but is not part of its identity. Keys are never
+part of a RunConfig.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from engine.starters import STARTERS
 PERSONA_COUNT_DEFAULT = 100
 
 # Fields describing how to reach the model, not what the run is, so run_id() leaves them out.
-CONNECTION_FIELDS = ("base_url", "timeout")
+CONNECTION_FIELDS = ("timeout",)
 
 # Options that enter run_id() only when changed from their defaults, so adding
 # such an option keeps the ids of runs stored before it existed.
-OPTIONAL_FIELDS = ("fluency_gate", "decoding", "personas")
+OPTIONAL_FIELDS = ("fluency_gate", "decoding", "base_url", "personas")
 
 
 @dataclass(frozen=True)

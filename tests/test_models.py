@@ -118,16 +118,6 @@ def test_base_url_flag_stored_in_config():
     assert config.timeout == 30.0
 
 
-def test_connection_settings_not_in_run_id():
-    from engine.config import RunConfig
-
-    plain = RunConfig(backend="openai", model="gpt-4o", agent=1, user=2, topic=3)
-    elsewhere = RunConfig(backend="openai", model="gpt-4o", agent=1, user=2, topic=3,
-                          base_url="http://127.0.0.1:8000/v1", timeout=5.0)
-
-    assert plain.run_id() == elsewhere.run_id()
-
-
 @pytest.mark.parametrize(
     ("base_url", "message"),
     [("127.0.0.1:8000", "not an http"), ("http://user:secret@127.0.0.1/v1", "must not contain credentials")],

@@ -265,3 +265,26 @@ async def test_fluency_gate_skips_language_personas():
     probes = await run_with_gate(french, gate=True, reply="Je visite les musées et je me promène le long de la Tamise.")
 
     assert probes[0].score > 0.9
+
+
+def test_run_id_differs_by_endpoint():
+    first = RunConfig(backend="openai", model="llama3.2", agent=1, user=2, topic=3, base_url="http://127.0.0.1:8001/v1")
+    second = RunConfig(backend="openai", model="llama3.2", agent=1, user=2, topic=3, base_url="http://127.0.0.1:8002/v1")
+
+    assert first.run_id() != second.run_id()
+
+
+def test_run_id_ignores_timeout():
+    assert RunConfig(agent=1, user=2, topic=3, timeout=5.0).run_id() == RunConfig(agent=1, user=2, topic=3).run_id()
+
+
+def test_base_url_variable_enters_identity(tmp_path, monkeypatch):
+    from store import RunStore
+    from tui.session import prepare_run
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8003/v1")
+    config = RunConfig(backend="openai", model="llama3.2", agent=2, user=5, topic=3, turns=2, runs=1)
+
+    prepared = prepare_run(config, RunStore(tmp_path), listeners=[], backend=ScriptedBackend())
+
+    assert prepared.chat.config.base_url == "http://127.0.0.1:8003/v1"

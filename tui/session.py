@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from engine.backends import Backend, create_backend
+from engine.backends import Backend, create_backend, environment_base_url
 from engine.backends.resilience import resilient
 from engine.config import RunConfig, persona_set_digest_of
 from engine.embeddings import ensure_available
@@ -95,6 +95,9 @@ def prepare_run(
     the run is stored. Blocking, so the TUI calls it off the event loop.
     """
     personas = personas if personas is not None else load_personas()
+    if config.base_url is None:
+        # The endpoint is part of the run's identity, also when a variable sets it.
+        config = replace(config, base_url=environment_base_url(config.backend))
     config = match_persona_set(config, personas)
     config.validate(len(personas))
     config = config.resolve(len(personas))

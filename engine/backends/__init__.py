@@ -95,6 +95,14 @@ def backend_status() -> list[BackendStatus]:
     return statuses
 
 
+def environment_base_url(name: str) -> str | None:
+    """Return the base URL that backend `name`'s variable (e.g. OPENAI_BASE_URL) sets, or None."""
+    info = _INFO.get(name)
+    if info is None or info.base_url_variable is None:
+        return None
+    return os.environ.get(info.base_url_variable) or None
+
+
 def _without_endpoint_options(name: str, options: dict) -> dict:
     """Drop `timeout` (no transport to time out) and reject `base_url` for an in-process backend."""
     if options.pop("base_url", None):
