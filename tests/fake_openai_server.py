@@ -9,6 +9,7 @@ next fault from `faults` (none: a normal reply):
     Fault("stall", seconds=2)               # wait before the response starts
     Fault("stall_mid", chunks=2, seconds=2) # wait after two content chunks
     Fault("drop_mid", chunks=2)             # close the socket after two chunks
+    Fault("end_mid", chunks=2)              # end the body cleanly after two chunks, with no finish reason
     Fault("close")                          # close the socket without a response
 
 Every wait is bounded, so the server stops by itself. It runs in a thread
@@ -156,6 +157,9 @@ class FakeOpenAIServer:
                     if fault is not None and index == fault.chunks:
                         if fault.kind == "drop_mid":
                             self.close_abruptly()
+                            return
+                        if fault.kind == "end_mid":
+                            self.send_chunk(b"")
                             return
                         if fault.kind == "stall_mid":
                             time.sleep(fault.seconds)

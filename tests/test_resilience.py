@@ -274,6 +274,14 @@ async def test_connection_dropped_mid_reply_raises(fake, wrapped):
     assert len(fake.chat_requests) == 1
 
 
+async def test_reply_without_finish_reason_raises(fake, wrapped):
+    fake.faults.append(Fault("end_mid", chunks=3))
+    backend = wrapped(fake)
+
+    with pytest.raises(ReplyInterrupted):
+        await generate(backend, MESSAGES, SAMPLING)
+
+
 async def test_rejected_key_at_first_turn_not_retried(wrapped):
     with FakeOpenAIServer(models_open=True) as fake:
         backend = wrapped(fake, api_key="wrong-key")

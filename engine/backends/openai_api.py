@@ -144,6 +144,7 @@ class OpenAIBackend(Backend):
         chunks = await self._create(messages, sampling)
         completion_chunks = 0
         usage = None
+        finish_reason = None
 
         try:
             async for chunk in chunks:
@@ -154,10 +155,20 @@ class OpenAIBackend(Backend):
                     if choice.index == 0 and text:
                         completion_chunks += 1
                         yield text
+                    if choice.index == 0 and choice.finish_reason:
+                        finish_reason = choice.finish_reason
         except openai.APIError as error:
             raise endpoint_error(error) from error
         finally:
             await chunks.close()
+
+        # A stream closed without a finish reason was cut off (e.g. an HTTP/1.0
+        # body ended by closing the connection), so the text is not a whole reply.
+        if finish_reason is None:
+            raise EndpointError(
+                f"the stream from {self.endpoint} ended without a finish reason after "
+                f"{completion_chunks} fragments, so the reply is incomplete"
+            )
 
         if usage is not None:
             yield Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
