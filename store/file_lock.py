@@ -32,3 +32,51 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class RunLock:
+    """An exclusive, non-blocking lock that marks a run as in use by one process.
+
+    The operating system releases it when the process ends, however it ends,
+    so a run killed with SIGKILL is free again at once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = None
+
+    def acquire(self) -> bool:
+        """Take the lock; return False when another holder has it."""
+        handle = open(self.path, "a+b")
+        if fcntl is None:
+            # NOTE: without fcntl (Windows) two processes can run the same run at once.
+            self._handle = handle
+            return True
+
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        """Give the lock up; nothing happens when it is not held."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def is_locked(path: Path) -> bool:
+    """Return whether some process holds the RunLock on `path` now."""
+    if fcntl is None or not path.exists():
+        return False
+
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False

@@ -9,8 +9,8 @@ Layout of the data folder:
 A turn is written to its run file only, and fsynced before `record` returns.
 The index changes when a run is created, started and ended. A run killed
 mid-run stays "running" in the index; `summaries()` reads the completed turns
-and stability of such runs from their run files. It does not decide whether
-the process is still alive, so a killed run keeps the status "running".
+and stability of such runs from their run files, and shows one that no
+process holds (see `claim_run`) as stopped.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from store.records import (
     turn_record,
     utc_now,
 )
+from store.file_lock import RunLock, is_locked
 from store.run_files import RunFiles
 from store.run_index import RunIndex
 
@@ -70,6 +71,7 @@ class RunStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
         self.index = RunIndex(self.root / INDEX_FILE, self.root / INDEX_LOCK_FILE)
+        self._run_locks: dict[str, RunLock] = {}
         self.files = RunFiles(self.root / RUNS_FOLDER, self.root / RUNS_LOCK_FILE)
 
     def open_run(
@@ -119,6 +121,33 @@ class RunStore:
             self.index.put(run.summary(updated_at=utc_now()))
         return run
 
+    def claim_run(self, run_id: str) -> None:
+        """Mark a run as in use by this process until it finishes, stops or fails.
+
+        Raises StoreError when another process (a TUI or a headless run) is
+        running it, so two processes never write the same run. Claiming a run
+        this store already holds does nothing.
+        """
+        if run_id in self._run_locks:
+            return
+
+        lock = RunLock(self._run_lock_path(run_id))
+        if not lock.acquire():
+            raise StoreError(
+                f"run {run_id} is running in another process (a TUI or a headless run): "
+                "wait for it to end or stop it, then run again to resume"
+            )
+        self._run_locks[run_id] = lock
+
+    def release_run(self, run_id: str) -> None:
+        """Give up this process's claim on a run (nothing happens when it holds none)."""
+        lock = self._run_locks.pop(run_id, None)
+        if lock is not None:
+            lock.release()
+
+    def _run_lock_path(self, run_id: str) -> Path:
+        return self.files.folder / f"{run_id}.lock"
+
     def record(self, event: RunEvent) -> None:
         """Store one engine event; TurnStarted and TokenReceived are ignored.
 
@@ -134,10 +163,13 @@ class RunStore:
         elif isinstance(event, RunFinished):
             # The stability is recomputed from the stored probe scores, not taken from the event.
             self._set_status(event.run_id, FINISHED, error=None)
+            self.release_run(event.run_id)
         elif isinstance(event, RunStopped):
             self._set_status(event.run_id, STOPPED, error=None)
+            self.release_run(event.run_id)
         elif isinstance(event, RunFailed):
             self._set_status(event.run_id, FAILED, error=event.error)
+            self.release_run(event.run_id)
 
     def add_runs(self, runs: list[StoredRun]) -> list[str]:
         """Store complete runs, such as imported logs, and return the ids of those that were new.
@@ -239,4 +271,9 @@ class RunStore:
             logger.warning("cannot refresh running run %s: %s", run_id, error)
             return {**summary, "file_error": str(error)}
 
-        return {**SUMMARY_DEFAULTS, **run.summary()}
+        refreshed = {**SUMMARY_DEFAULTS, **run.summary()}
+        lock_path = self._run_lock_path(run_id)
+        if refreshed["status"] == RUNNING and lock_path.exists() and not is_locked(lock_path):
+            # The run was claimed once and no process holds it now, so it was killed mid-run.
+            refreshed["status"] = STOPPED
+        return refreshed

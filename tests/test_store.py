@@ -592,3 +592,48 @@ def test_concurrent_writers_keep_summaries(tmp_path: Path) -> None:
     assert codes == [0, 0]
     assert len(summaries) == 30
     assert {summary["status"] for summary in summaries} == {"finished"}
+
+
+def test_claimed_run_refused_elsewhere(tmp_path: Path) -> None:
+    first = RunStore(tmp_path)
+    run = open_run(first)
+    first.claim_run(run.run_id)
+
+    with pytest.raises(StoreError, match="running in another process"):
+        RunStore(tmp_path).claim_run(run.run_id)
+
+
+def test_claim_released_when_run_ends(tmp_path: Path) -> None:
+    first = RunStore(tmp_path)
+    run = open_run(first)
+    first.claim_run(run.run_id)
+
+    first.record(RunStopped(run.run_id, 1))
+
+    RunStore(tmp_path).claim_run(run.run_id)
+
+
+def test_killed_claimed_run_shown_stopped(tmp_path: Path) -> None:
+    script = (
+        "import os, sys\n"
+        "from store import RunStore\n"
+        "from engine.events import RunStarted\n"
+        "store = RunStore(sys.argv[1])\n"
+        "store.claim_run(sys.argv[2])\n"
+        "store.record(RunStarted(sys.argv[2], 1))\n"
+        "os._exit(0)\n"
+    )
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    subprocess.run([sys.executable, "-c", script, str(tmp_path), run.run_id], check=True, timeout=60)
+
+    assert summary_of(store, run.run_id)["status"] == "stopped"
+
+
+def test_held_run_shown_running(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    store.claim_run(run.run_id)
+    store.record(RunStarted(run.run_id, 1))
+
+    assert summary_of(RunStore(tmp_path), run.run_id)["status"] == "running"

@@ -109,6 +109,7 @@ def prepare_run(
     agent = personas[config.agent]
     user = personas[config.user]
     starter = STARTERS[config.topic]
+    store.claim_run(config.run_id())
     stored = store.open_run(
         config,
         agent_prompt=agent.system_prompt,
