@@ -124,6 +124,10 @@ class RunConfig:
         if self.runs < 1:
             raise ValueError(f"--runs {self.runs} is too small: use 1 or more")
         self.decoding.validate()
+        if self.sampling.temperature < 0:
+            raise ValueError(f"--temperature {self.sampling.temperature} is invalid: use 0 (greedy) or more")
+        if not 0 < self.sampling.top_p <= 1:
+            raise ValueError(f"--top_p {self.sampling.top_p} is invalid: use a number above 0 and at most 1")
         if self.sampling.max_tokens < 1:
             raise ValueError(f"max tokens {self.sampling.max_tokens} is too small: use 1 or more")
         if self.timeout is not None and self.timeout <= 0:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,8 @@ class ExportResult:
     runs: int
     rows: int
     paths: list[Path]
+    # Runs left out because their files could not be read: (run id, error message).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def created_date(timestamp: str) -> date | None:
@@ -95,14 +97,18 @@ def decoding_name(run: StoredRun) -> str:
     strategy = run.metadata.get("decoding", {}).get("strategy")
     if isinstance(strategy, str) and strategy:
         return strategy
+    if run.config.decoding.strategy != "nucleus":
+        return run.config.decoding.strategy
     return "greedy" if run.config.sampling.temperature == 0 else "nucleus"
 
 
-def select_runs(store: RunStore, run_filter: RunFilter) -> Iterator[StoredRun]:
+def select_runs(
+    store: RunStore, run_filter: RunFilter, skipped: list[tuple[str, str]] | None = None
+) -> Iterator[StoredRun]:
     """Yield the stored runs that match `run_filter`, oldest first.
 
-    A run file that cannot be read is logged and skipped, so one damaged file
-    does not stop an export.
+    A run file that cannot be read is logged, added to `skipped` and left
+    out, so one damaged file does not stop an export.
     """
     summaries = [summary for summary in store.summaries() if run_filter.matches_summary(summary)]
     summaries.sort(key=lambda summary: (summary.get("created_at", ""), summary.get("run_id", "")))
@@ -112,6 +118,8 @@ def select_runs(store: RunStore, run_filter: RunFilter) -> Iterator[StoredRun]:
             run = store.load_run(summary["run_id"])
         except StoreError as error:
             logger.warning("left run %s out of the export: %s", summary.get("run_id"), error)
+            if skipped is not None:
+                skipped.append((str(summary.get("run_id")), str(error)))
             continue
         if run_filter.matches_run(run):
             yield run
@@ -180,12 +188,14 @@ def export_runs(
     output_path = Path(output)
     export_formats.check_output(output_path, output_format, overwrite=overwrite)
 
-    runs = select_runs(store, run_filter or RunFilter())
+    skipped: list[tuple[str, str]] = []
+    runs = select_runs(store, run_filter or RunFilter(), skipped)
     writer = export_formats.WRITERS[output_format]
     if output_format == "dataset":
         result = writer(runs, output_path, rows=dataset_rows)
     else:
         result = writer(runs, output_path)
+    result.skipped = skipped
 
     logger.info("exported %d runs (%d rows) as %s to %s", result.runs, result.rows, output_format, output_path)
     return result

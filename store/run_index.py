@@ -31,7 +31,11 @@ class RunIndex:
         self.lock_path = lock_path
 
     def exists(self) -> bool:
-        return self.path.exists()
+        """Return whether the index file exists with content (an empty file counts as missing)."""
+        try:
+            return self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     def read(self) -> list[dict[str, Any]]:
         """Return every summary with one parse of the file, without TinyDB's per-document objects."""

@@ -210,6 +210,9 @@ class RunStore:
 
         summaries = []
         for entry in self.index.read():
+            if not isinstance(entry.get("run_id"), str) or not isinstance(entry.get("status"), str):
+                logger.warning("skipped an index entry without run_id or status in %s: %r", self.index.path, entry)
+                continue
             summary = {**SUMMARY_DEFAULTS, **entry}
             if summary["status"] == RUNNING:
                 summary = self._refresh_running(summary)

@@ -306,3 +306,17 @@ def test_command_rejects_bad_date(capsys):
 
     assert caught.value.code == 2
     assert "invalid date 'last week'" in capsys.readouterr().err
+
+
+def test_command_names_damaged_run(isolated_data_dir, tmp_path, capsys):
+    store = RunStore(isolated_data_dir)
+    add_native_run(store)
+    damaged = next((isolated_data_dir / "runs").glob("*.json"))
+    damaged.write_text(damaged.read_text()[:40])
+    output = tmp_path / "probes.csv"
+
+    exit_code = main(["export", "--format", "csv", "--output", str(output)])
+
+    error = capsys.readouterr().err
+    assert exit_code == 1
+    assert f"left out run {damaged.stem}" in error

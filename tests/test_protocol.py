@@ -288,3 +288,16 @@ def test_base_url_variable_enters_identity(tmp_path, monkeypatch):
     prepared = prepare_run(config, RunStore(tmp_path), listeners=[], backend=ScriptedBackend())
 
     assert prepared.chat.config.base_url == "http://127.0.0.1:8003/v1"
+
+
+@pytest.mark.parametrize(
+    ("sampling", "message"),
+    [
+        (Sampling(temperature=-1.0), "--temperature -1.0 is invalid"),
+        (Sampling(top_p=2.0), "--top_p 2.0 is invalid"),
+        (Sampling(top_p=0.0), "--top_p 0.0 is invalid"),
+    ],
+)
+def test_config_rejects_invalid_sampling(sampling, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig(sampling=sampling).validate()

@@ -637,3 +637,25 @@ def test_held_run_shown_running(tmp_path: Path) -> None:
     store.record(RunStarted(run.run_id, 1))
 
     assert summary_of(RunStore(tmp_path), run.run_id)["status"] == "running"
+
+
+def test_empty_index_rebuilt_from_runs(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    (tmp_path / "index.json").write_text("")
+
+    listed = [summary["run_id"] for summary in RunStore(tmp_path).summaries()]
+
+    assert listed == [run.run_id]
+
+
+def test_index_entry_without_status_skipped(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    index = json.loads((tmp_path / "index.json").read_text())
+    index["runs"]["999"] = {"run_id": "../../x"}
+    (tmp_path / "index.json").write_text(json.dumps(index))
+
+    listed = [summary["run_id"] for summary in RunStore(tmp_path).summaries()]
+
+    assert listed == [run.run_id]

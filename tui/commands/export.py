@@ -90,6 +90,12 @@ def run_export(arguments: argparse.Namespace) -> int:
     report = sys.stderr if arguments.output == "-" else sys.stdout
     print(f"exported {result.runs} runs ({result.rows} rows) as {arguments.output_format} to {arguments.output}",
           file=report)
+    for run_id, error in result.skipped:
+        print(neutralise_controls(f"model-drift export: left out run {run_id}: {error}"), file=sys.stderr)
+    if result.skipped:
+        print(f"{len(result.skipped)} damaged runs were left out; move their files aside or restore them.",
+              file=sys.stderr)
+        return 1
     if result.runs == 0:
         print("No stored run matches the filters. Check --model, --persona, --since, --until and --decoding.",
               file=sys.stderr)
