@@ -787,6 +787,7 @@ async def test_picker_best_of_n_config(store, personas):
         picker.query_one("#fluency-gate", Checkbox).value = True
         picker.query_one("#model", Input).value = "openai:llama3.2"
         picker.query_one("#base-url", Input).value = "http://127.0.0.1:8000/v1"
+        picker.query_one("#max-tokens", Input).value = "64"
         config = picker.build_config()
 
         assert hidden_before
@@ -795,6 +796,7 @@ async def test_picker_best_of_n_config(store, personas):
         assert config.fluency_gate is True
         assert config.base_url == "http://127.0.0.1:8000/v1"
         assert (config.backend, config.model) == ("openai", "llama3.2")
+        assert config.sampling.max_tokens == 64
 
 
 @pytest.mark.parametrize(
@@ -804,6 +806,7 @@ async def test_picker_best_of_n_config(store, personas):
         ({"#decoding": "best_of_n", "#alpha": "strong"}, "Alpha (persona similarity weight): 'strong'"),
         ({"#base-url": "http://127.0.0.1:8000"}, "Base URL: a base URL applies to openai and replicate"),
         ({"#model": "gpt-4o-mini", "#base-url": "ftp://example"}, "Base URL: 'ftp://example' is not an http(s) URL"),
+        ({"#max-tokens": "0"}, "Max tokens per reply: 0 is out of range"),
     ],
 )
 async def test_picker_rejects_invalid_field(store, personas, field_values, expected):

@@ -92,6 +92,7 @@ TURNS = IntegerField("turns", "Turns", 2, None, "8")
 RUNS = IntegerField("runs", "Runs (probe samples)", 1, None, "2")
 SEED = IntegerField("seed", "Seed", None, None, "1")
 TOPIC = IntegerField("topic", "Topic", -1, len(STARTERS) - 1, "-1 to draw one with the seed")
+MAX_TOKENS = IntegerField("max-tokens", "Max tokens per reply", 1, None, "400")
 BEST_OF_N = IntegerField("best-of-n", "Best-of-n candidates (n)", 1, None, "5")
 ALPHA = WeightField("alpha", "Alpha (persona similarity weight)", "1.0")
 BETA = WeightField("beta", "Beta (context similarity weight)", "0.5")
@@ -189,6 +190,10 @@ class RunForm(Vertical):
             with Vertical():
                 yield Label(f"Topic (0..{len(STARTERS) - 1}, -1 draws)")
                 yield Input("-1", id="topic")
+        with Horizontal(classes="form-row"):
+            with Vertical():
+                yield Label("Max tokens per reply")
+                yield Input("400", id=MAX_TOKENS.input_id)
 
         yield Label("Model")
         yield Input("local", id="model", suggester=SuggestFromList(MODEL_SUGGESTIONS, case_sensitive=True))
@@ -246,7 +251,7 @@ class RunForm(Vertical):
 
     def build_config(self, agent: int, user: int, persona_count: int) -> RunConfig:
         """Return the run configuration from the fields; ValueError naming the invalid field."""
-        values = {field.input_id: self.parse_field(field.input_id, field.parse) for field in (TURNS, RUNS, SEED, TOPIC)}
+        values = {field.input_id: self.parse_field(field.input_id, field.parse) for field in (TURNS, RUNS, SEED, TOPIC, MAX_TOKENS)}
         backend, model = self.parse_field("model", parse_model)
         base_url = self.parse_field("base-url", lambda value: parse_base_url(value, backend))
 
@@ -269,7 +274,7 @@ class RunForm(Vertical):
             seed=values["seed"],
             turns=values["turns"],
             runs=values["runs"],
-            sampling=Sampling(),
+            sampling=Sampling(max_tokens=values[MAX_TOKENS.input_id]),
             fluency_gate=self.query_one("#fluency-gate", Checkbox).value,
             decoding=decoding,
             base_url=base_url,
