@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from engine.backends.base import Backend, BackendError, Message, Usage
@@ -38,6 +39,21 @@ STATE_CACHE_BYTES = 1 << 30
 
 _models: dict[Path, object] = {}
 _models_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def inference_executor() -> ThreadPoolExecutor:
+    """Return the process-wide single thread that runs every local completion.
+
+    One long-lived thread, not one per reply: it keeps llama.cpp's per-thread
+    state warm, and replies run one at a time anyway (one model per process).
+    """
+    global _executor
+
+    with _models_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-inference")
+        return _executor
 
 
 def builtin_gguf_path() -> Path:
@@ -123,8 +139,7 @@ class LocalBackend(Backend):
             finally:
                 put(None)
 
-        worker = threading.Thread(target=work, name="local-inference", daemon=True)
-        worker.start()
+        worker = loop.run_in_executor(inference_executor(), work)
         try:
             while True:
                 item = await queue.get()
@@ -135,6 +150,8 @@ class LocalBackend(Backend):
                 yield item
         finally:
             cancelled.set()
+            # The worker sees the flag at its next token; wait so that the model is free again.
+            await asyncio.shield(worker)
 
     def _generate_blocking(self, messages: list[Message], sampling: Sampling, cancelled: threading.Event):
         """Run one chat completion in this thread, yielding fragments then a Usage."""
