@@ -45,8 +45,10 @@ _executor: ThreadPoolExecutor | None = None
 def inference_executor() -> ThreadPoolExecutor:
     """Return the process-wide single thread that runs every local completion.
 
-    One long-lived thread, not one per reply: it keeps llama.cpp's per-thread
-    state warm, and replies run one at a time anyway (one model per process).
+    One long-lived thread, not one per reply: with a new thread per reply the
+    backend measured about a third slower than llama-cpp-python called
+    directly (benchmarks/bench_local.py, 2-core VM), for a cause not pinned
+    down. Replies run one at a time anyway (one model per process).
     """
     global _executor
 
