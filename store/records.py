@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from statistics import fmean
 from typing import Any
 
-from engine.config import RunConfig
+from engine.config import STRATEGIES, Decoding, RunConfig
 from engine.events import ProbeScored, TurnFinished
 
 STARTER_TURN = 1
@@ -158,7 +158,40 @@ class StoredRun:
             "last_stability": self.last_stability(),
             "imported": self.imported,
             "error": self.error,
+            "decoding": decoding_label(self),
         }
+
+
+def run_decoding(run: StoredRun) -> Decoding | None:
+    """Return the run's decoding: its config for runs made here, the log's settings for imported runs.
+
+    Returns None for an imported log whose strategy or weights are not ones
+    that `Decoding` can hold; `decoding_label` then shows the published label.
+    """
+    settings = run.metadata.get("decoding")
+    if not run.imported or not isinstance(settings, dict):
+        return run.config.decoding
+    if settings.get("strategy") not in STRATEGIES:
+        return None
+    try:
+        return Decoding(
+            strategy=settings["strategy"],
+            best_of_n=int(settings.get("best_of_n") or 1),
+            alpha=float(settings.get("alpha") or 0.0),
+            beta=float(settings.get("beta") or 0.0),
+            gamma=float(settings.get("gamma") or 0.0),
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def decoding_label(run: StoredRun) -> str:
+    """Return a label such as 'greedy' or 'best_of_5 a1 b0.5 g0', the same for imported and native runs."""
+    decoding = run_decoding(run)
+    if decoding is not None:
+        return decoding.label()
+    settings = run.metadata.get("decoding") or {}
+    return str(settings.get("label") or settings.get("strategy") or "unknown decoding")
 
 
 def run_header(run: StoredRun) -> dict[str, Any]:

@@ -665,6 +665,24 @@ async def test_history_marks_imported(imported_store, personas):
         assert table.row_count == len(SAMPLE_FILES)
 
 
+async def test_history_shows_and_filters_decoding(imported_store, personas):
+    await run_to_end(imported_store, personas, config_for(turns=2), [TENNIS_REPLY])
+    app = make_app(imported_store, personas)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HistoryScreen())
+        await settle(pilot)
+        table = app.screen.query_one("#run-table", DataTable)
+        decoding_column = COLUMN_KEYS.index("decoding")
+        labels = {str(table.get_row_at(row)[decoding_column]) for row in range(table.row_count)}
+
+        app.screen.query_one("#history-filter", Input).value = "greedy"
+        await pilot.pause(0.3)
+        greedy_count = table.row_count
+
+        assert {"nucleus", "greedy", "best_of_5 a1 b0.5 g0"} <= labels
+        assert greedy_count == sum("greedy" in path.name for path in SAMPLE_FILES)
+
+
 async def test_replay_imported_best_of_n(imported_store, personas):
     run_id = imported_run_id(imported_store, BEST_OF_N_SAMPLE)
     app = make_app(imported_store, personas)

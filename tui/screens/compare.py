@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from store import StoreError
-from tui.screens.replay import decoding_label
+from store.records import decoding_label
 from tui.widgets.band_curve import BandCurve
 from tui.widgets.literal_text import literal_text
 

@@ -102,6 +102,7 @@ COLUMNS = (
     Column("agent", "agent persona", lambda summary: summary.get("agent", -1), "a"),
     Column("user", "user persona", lambda summary: summary.get("user", -1), "u"),
     Column("source", "source", lambda summary: bool(summary.get("imported")), "i"),
+    Column("decoding", "decoding", lambda summary: str(summary.get("decoding") or ""), "e"),
     Column("turns", "turns", lambda summary: (summary.get("completed_turns", 0), summary.get("turns", 0)), "t"),
     Column("mean_stability", "mean", lambda summary: stability_key(summary.get("mean_stability")), "s"),
     Column("last_stability", "last", lambda summary: stability_key(summary.get("last_stability")), "l"),
@@ -123,7 +124,7 @@ def summary_matches(summary: dict[str, Any], words: list[str]) -> bool:
     """
     haystack = " ".join(
         str(summary.get(key, ""))
-        for key in ("model", "backend", "agent_label", "user_label", "status", "run_id", "agent", "user")
+        for key in ("model", "backend", "agent_label", "user_label", "status", "run_id", "agent", "user", "decoding")
     ).lower()
     haystack = f"{haystack} {run_source(summary)}"
 
@@ -145,6 +146,7 @@ def table_row(summary: dict[str, Any]) -> tuple[LiteralCell, ...]:
         LiteralCell(summary.get("agent_label") or f"#{summary.get('agent', '?')}"),
         LiteralCell(summary.get("user_label") or f"#{summary.get('user', '?')}"),
         LiteralCell(run_source(summary)),
+        LiteralCell(str(summary.get("decoding") or MISSING)),
         LiteralCell(f"{summary.get('completed_turns', 0)}/{summary.get('turns', 0)}", justify="right"),
         format_stability(summary.get("mean_stability")),
         format_stability(summary.get("last_stability")),
@@ -191,7 +193,7 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(
-            placeholder="Filter by model, persona, status, source (imported, here) or run id; !word excludes",
+            placeholder="Filter by model, persona, status, decoding, source (imported, here) or run id; !word excludes",
             id="history-filter",
         )
         yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)

@@ -21,9 +21,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from engine.printable import neutralise_controls
-from engine.config import STRATEGIES, Decoding
 from engine.personas import Persona, PersonaFileError
 from store import StoredRun, StoreError
+from store.records import decoding_label, run_decoding
 from tui.widgets.candidate_table import CandidateTable
 from tui.widgets.drift_curve import DriftCurve
 from tui.widgets.literal_text import literal_text
@@ -34,38 +34,6 @@ if TYPE_CHECKING:
     from tui.app import DriftApp
 
 logger = logging.getLogger(__name__)
-
-
-def run_decoding(run: StoredRun) -> Decoding | None:
-    """Return the run's decoding: its config for runs made here, the log's settings for imported runs.
-
-    Returns None for an imported log whose strategy or weights are not ones
-    that `Decoding` can hold; `decoding_label` then shows the published label.
-    """
-    settings = run.metadata.get("decoding")
-    if not run.imported or not isinstance(settings, dict):
-        return run.config.decoding
-    if settings.get("strategy") not in STRATEGIES:
-        return None
-    try:
-        return Decoding(
-            strategy=settings["strategy"],
-            best_of_n=int(settings.get("best_of_n") or 1),
-            alpha=float(settings.get("alpha") or 0.0),
-            beta=float(settings.get("beta") or 0.0),
-            gamma=float(settings.get("gamma") or 0.0),
-        )
-    except (TypeError, ValueError):
-        return None
-
-
-def decoding_label(run: StoredRun) -> str:
-    """Return a label such as 'greedy' or 'best_of_5 a1 b0.5 g0', the same for imported and native runs."""
-    decoding = run_decoding(run)
-    if decoding is not None:
-        return decoding.label()
-    settings = run.metadata.get("decoding") or {}
-    return str(settings.get("label") or settings.get("strategy") or "unknown decoding")
 
 
 def ranking_weights(run: StoredRun) -> str:
