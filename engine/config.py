@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlsplit
@@ -124,6 +125,11 @@ class RunConfig:
         if self.runs < 1:
             raise ValueError(f"--runs {self.runs} is too small: use 1 or more")
         self.decoding.validate()
+        for name, value in (("--temperature", self.sampling.temperature), ("--top_p", self.sampling.top_p),
+                            ("--timeout", self.timeout), ("--alpha", self.decoding.alpha),
+                            ("--beta", self.decoding.beta), ("--gamma", self.decoding.gamma)):
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} {value} is invalid: use a finite number")
         if self.sampling.temperature < 0:
             raise ValueError(f"--temperature {self.sampling.temperature} is invalid: use 0 (greedy) or more")
         if not 0 < self.sampling.top_p <= 1:
@@ -154,9 +160,13 @@ class RunConfig:
     def run_id(self) -> str:
         """Return a stable id for the resolved configuration (used for resume)."""
         defaults = RunConfig().to_dict()
+        values = self.to_dict()
+        if values["base_url"]:
+            # "http://host/v1/" and "http://host/v1" are one endpoint.
+            values["base_url"] = values["base_url"].rstrip("/")
         identity = {
             name: value
-            for name, value in self.to_dict().items()
+            for name, value in values.items()
             if name not in CONNECTION_FIELDS and not (name in OPTIONAL_FIELDS and value == defaults[name])
         }
         if "personas" in identity:

@@ -16,6 +16,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from engine.printable import neutralise_controls
+
 LOG_FILE_NAME = "model-drift.log"
 
 
@@ -48,6 +50,17 @@ def writable_data_dir() -> Path:
     return folder
 
 
+class PrintableFormatter(logging.Formatter):
+    """A formatter whose lines carry no terminal control characters.
+
+    Log records quote server errors and model text, so a `cat` of the log
+    file must not let an escape sequence in them act on the terminal.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return neutralise_controls(super().format(record))
+
+
 def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> Path:
     """Send stdlib logging to `model-drift.log` in the data folder; return its path."""
     log_path = (folder or data_dir()) / LOG_FILE_NAME
@@ -59,7 +72,7 @@ def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> 
     )
     if not already:
         handler = logging.FileHandler(log_path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(level)
     return log_path

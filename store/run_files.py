@@ -82,6 +82,9 @@ class RunFiles:
         """
         path = self.path_for(run_id)
         data = read_json_file(path)
+        if data is None and path.exists():
+            raise StoreError(f"invalid run file {path}: the file is empty. Move it aside to continue; "
+                             "other runs are not affected.")
         if data is None:
             raise StoreError(f"run {run_id} not found: no file {path}")
 

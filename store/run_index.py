@@ -9,6 +9,7 @@ no lock: atomic replacement means a reader sees a whole file.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from store.atomic_storage import AtomicJSONStorage, read_json_file, write_atomic
 from store.errors import StoreError
 from store.file_lock import file_lock
 from store.run_files import replace_or_insert
+
+logger = logging.getLogger(__name__)
 
 TABLE = "runs"
 
@@ -53,7 +56,13 @@ class RunIndex:
         table = data.get(TABLE, {})
         if not isinstance(table, dict):
             raise StoreError(f"invalid index {self.path}: table {TABLE!r} is not an object. Move it aside.")
-        return [dict(summary) for summary in table.values()]
+        summaries = []
+        for key, summary in table.items():
+            if not isinstance(summary, dict):
+                logger.warning("skipped index entry %s in %s: not an object but %r", key, self.path, summary)
+                continue
+            summaries.append(dict(summary))
+        return summaries
 
     def contains(self, run_id: str) -> bool:
         return any(summary.get("run_id") == run_id for summary in self.read())

@@ -208,8 +208,14 @@ class RunStore:
         if not self.index.exists() and self.files.run_ids():
             self.rebuild_index()
 
+        entries = self.index.read()
+        unindexed = set(self.files.run_ids()) - {entry.get("run_id") for entry in entries}
+        if unindexed:
+            # Run files the index lacks (a stale or replaced index, a copied file): add them.
+            entries += self._index_runs(sorted(unindexed))
+
         summaries = []
-        for entry in self.index.read():
+        for entry in entries:
             if not isinstance(entry.get("run_id"), str) or not isinstance(entry.get("status"), str):
                 logger.warning("skipped an index entry without run_id or status in %s: %r", self.index.path, entry)
                 continue
@@ -233,6 +239,18 @@ class RunStore:
         if not (file_removed or summary_removed):
             raise StoreError(f"run {run_id} not found in {self.root}")
         logger.info("deleted run %s", run_id)
+
+    def _index_runs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """Add the summaries of these run files to the index and return them; damaged files are skipped."""
+        summaries = []
+        for run_id in run_ids:
+            try:
+                summaries.append(self.files.read(run_id).summary())
+            except StoreError as error:
+                logger.warning("left run %s out of the index: %s", run_id, error)
+        self.index.put_many(summaries)
+        logger.info("added %d run files missing from %s", len(summaries), self.index.path)
+        return summaries
 
     def rebuild_index(self) -> int:
         """Write a new index from the run files; return how many runs it lists.

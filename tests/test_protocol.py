@@ -301,3 +301,38 @@ def test_base_url_variable_enters_identity(tmp_path, monkeypatch):
 def test_config_rejects_invalid_sampling(sampling, message):
     with pytest.raises(ValueError, match=message):
         RunConfig(sampling=sampling).validate()
+
+
+@pytest.mark.parametrize("field_name", ["temperature", "top_p"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_config_rejects_non_finite_sampling(field_name, value):
+    sampling = Sampling(**{field_name: value})
+
+    with pytest.raises(ValueError, match="use a finite number"):
+        RunConfig(sampling=sampling).validate()
+
+
+def test_run_id_ignores_trailing_slash():
+    with_slash = RunConfig(backend="openai", model="m", agent=1, user=2, topic=3, base_url="http://127.0.0.1:8001/v1/")
+    without = RunConfig(backend="openai", model="m", agent=1, user=2, topic=3, base_url="http://127.0.0.1:8001/v1")
+
+    assert with_slash.run_id() == without.run_id()
+
+
+def test_log_file_shows_escapes_inertly(tmp_path):
+    import logging
+
+    from engine.settings import configure_logging
+
+    root = logging.getLogger()
+    handlers_before = list(root.handlers)
+    log_path = configure_logging(tmp_path)
+    logging.getLogger("model-drift-test").error("server said \x1b]0;PWNED\x07")
+    for handler in root.handlers:
+        if handler not in handlers_before:
+            handler.close()
+            root.removeHandler(handler)
+
+    text = log_path.read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert "␛]0;PWNED␇" in text

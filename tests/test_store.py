@@ -659,3 +659,34 @@ def test_index_entry_without_status_skipped(tmp_path: Path) -> None:
     listed = [summary["run_id"] for summary in RunStore(tmp_path).summaries()]
 
     assert listed == [run.run_id]
+
+
+def test_non_object_index_entry_skipped(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    index = json.loads((tmp_path / "index.json").read_text())
+    index["runs"]["999"] = "not a summary"
+    (tmp_path / "index.json").write_text(json.dumps(index))
+
+    listed = [summary["run_id"] for summary in RunStore(tmp_path).summaries()]
+
+    assert listed == [run.run_id]
+
+
+def test_stale_index_gains_run_files(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    (tmp_path / "index.json").write_text("{}")
+
+    listed = [summary["run_id"] for summary in RunStore(tmp_path).summaries()]
+
+    assert listed == [run.run_id]
+
+
+def test_empty_run_file_named_damaged(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    run = open_run(store)
+    (tmp_path / "runs" / f"{run.run_id}.json").write_text("")
+
+    with pytest.raises(StoreError, match="the file is empty"):
+        store.load_run(run.run_id)

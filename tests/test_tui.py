@@ -916,3 +916,80 @@ def test_band_clipped_to_unit_interval():
 
     assert band.high == 1.0
     assert band.low >= 0.0
+
+
+# Narrow terminals: DriftApp.HORIZONTAL_BREAKPOINTS rearranges the screens below 140 columns.
+
+NARROW_SIZE = (80, 24)
+
+
+def visible_lines(widget) -> list[str]:
+    """Return the lines a mounted line-API widget (such as OptionList) shows now, as plain text."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def test_chat_transcript_wide_at_80_columns(store, personas):
+    app = make_app(store, personas, start_config=config_for())
+    async with app.run_test(size=NARROW_SIZE) as pilot:
+        await settle(pilot)
+        transcript = app.screen.query_one("#transcript").region
+        side = app.screen.query_one("#chat-side").region
+        user_turn = turn_views(app)[3].region
+
+        assert transcript.width >= 50
+        assert user_turn.width >= 40
+        assert side.y >= transcript.bottom
+        assert app.screen.query_one(DriftCurve).region.height >= 4
+
+
+async def test_replay_transcript_wide_at_80_columns(store, personas):
+    run_id = await run_to_end(store, personas, config_for(), [TENNIS_REPLY])
+    app = make_app(store, personas)
+    async with app.run_test(size=NARROW_SIZE) as pilot:
+        app.push_screen(ReplayScreen(run_id))
+        await pilot.pause()
+        transcript = app.screen.query_one("#replay-transcript").region
+        side = app.screen.query_one("#replay-side").region
+
+        assert transcript.width >= 50
+        assert side.y >= transcript.bottom
+        assert app.screen.query_one(DriftCurve).region.height >= 4
+
+
+async def test_picker_shows_prompts_at_80_columns(store, personas):
+    app = make_app(store, personas)
+    async with app.run_test(size=NARROW_SIZE) as pilot:
+        await pilot.pause()
+        lines = visible_lines(app.screen.query_one("#persona-list", OptionList))
+        tennis_line = next(line for line in lines if f" {TENNIS} " in line)
+        preview = app.screen.query_one("#preview-column").region
+
+        assert "You love playing tennis" in tennis_line
+        assert personas[TENNIS].category not in tennis_line
+        assert preview.width >= 30
+
+
+async def test_picker_category_returns_when_widened(store, personas):
+    app = make_app(store, personas)
+    async with app.run_test(size=NARROW_SIZE) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        await pilot.pause()
+        lines = visible_lines(app.screen.query_one("#persona-list", OptionList))
+        tennis_line = next(line for line in lines if f" {TENNIS} " in line)
+
+        assert personas[TENNIS].category in tennis_line
+        assert "You love playing tennis" in tennis_line
+
+
+async def test_chat_side_panel_beside_at_160(store, personas):
+    app = make_app(store, personas, start_config=config_for())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        transcript = app.screen.query_one("#transcript").region
+        side = app.screen.query_one("#chat-side").region
+
+        assert side.x >= transcript.right
+        assert side.y == transcript.y
+        assert side.width == 60
