@@ -33,6 +33,10 @@ class DriftApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Model Drift"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    # Textual sets one of these classes on a screen from the terminal width each time the
+    # screen is resized. app.tcss keys its narrower layouts on them, so from 140 columns
+    # every screen keeps the wide layout.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (140, "-wide")]
 
     def __init__(
         self,

@@ -103,10 +103,12 @@ class ChatScreen(Screen[None]):
         yield Header()
         with Horizontal(id="chat-body"):
             yield VerticalScroll(id="transcript")
+            # Beside the transcript. app.tcss narrows it below 140 columns and moves it under the transcript below 100.
             with Vertical(id="chat-side"):
                 yield Static(id="run-facts")
-                yield Static("Drift: stability per agent turn", classes="side-title")
-                yield DriftCurve(self.config.turns, id="drift-curve")
+                with Vertical(classes="curve-box"):
+                    yield Static("Drift: stability per agent turn", classes="side-title")
+                    yield DriftCurve(self.config.turns, id="drift-curve")
                 with VerticalScroll(id="probe-panel", can_focus=False):
                     yield ProbeAnswers(id="probe-answers")
         yield StatusLine(id="status")

@@ -209,7 +209,7 @@ class HistoryScreen(Screen[None]):
         """Read the run summaries off the event loop, then fill the table."""
         try:
             self.summaries = await asyncio.to_thread(self.drift_app.store.summaries)
-        except StoreError as error:
+        except (StoreError, OSError, ValueError) as error:
             logger.error("cannot list stored runs: %s", error)
             self.notify(neutralise_controls(str(error)), title="History not loaded", severity="error", timeout=15, markup=False)
             self.summaries = []

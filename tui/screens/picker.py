@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -64,6 +64,8 @@ class PickerScreen(Screen[None]):
         self.personas: list[Persona] = []
         self.agent: Persona | None = None
         self.user: Persona | None = None
+        # Whether the list rows include the category, which they do only on the widest layout.
+        self.list_shows_category = False
 
     @property
     def drift_app(self) -> DriftApp:
@@ -72,16 +74,18 @@ class PickerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="picker-body"):
-            with Vertical(id="persona-column"):
-                yield Input(placeholder="Search personas: words, index or category", id="search")
-                yield Select(
-                    [(category.replace("_", " "), category) for category in CATEGORIES],
-                    prompt="All categories",
-                    id="category",
-                )
-                yield OptionList(id="persona-list")
-            with VerticalScroll(id="preview-column"):
-                yield PersonaPreview(id="preview")
+            # Side by side on a wide screen; app.tcss stacks the preview under the list when narrower.
+            with Container(id="persona-pane"):
+                with Vertical(id="persona-column"):
+                    yield Input(placeholder="Search personas: words, index or category", id="search")
+                    yield Select(
+                        [(category.replace("_", " "), category) for category in CATEGORIES],
+                        prompt="All categories",
+                        id="category",
+                    )
+                    yield OptionList(id="persona-list")
+                with VerticalScroll(id="preview-column"):
+                    yield PersonaPreview(id="preview")
             with VerticalScroll(id="settings-column"):
                 yield Static(id="agent-choice", classes="choice")
                 yield Static(id="user-choice", classes="choice")
@@ -119,6 +123,7 @@ class PickerScreen(Screen[None]):
         highlighted = self.highlighted_persona()
         visible = self.visible_personas()
 
+        self.list_shows_category = self.has_class("-wide")
         option_list.clear_options()
         option_list.add_options(Option(self.option_prompt(persona), id=str(persona.index)) for persona in visible)
 
@@ -128,6 +133,16 @@ class PickerScreen(Screen[None]):
             option_list.highlighted = indexes.index(highlighted.index) if keep else 0
         self.query_one(PersonaPreview).show(self.highlighted_persona())
 
+    def on_resize(self) -> None:
+        # Screen._on_resize sets the breakpoint class (see DriftApp) after this handler runs,
+        # so the class is read after the next refresh.
+        self.call_after_refresh(self.fit_list_to_width)
+
+    def fit_list_to_width(self) -> None:
+        """Refill the list when a change of breakpoint class adds or removes its category column."""
+        if self.has_class("-wide") != self.list_shows_category:
+            self.refresh_list()
+
     def option_prompt(self, persona: Persona) -> Text:
         roles = []
         if self.agent is not None and persona.index == self.agent.index:
@@ -136,7 +151,8 @@ class PickerScreen(Screen[None]):
             roles.append("U")
 
         prompt = Text(f"{''.join(roles):<2} {persona.index:>2} ", no_wrap=True, overflow="ellipsis")
-        prompt.append(f"{persona.category:<15} ", "italic")
+        if self.list_shows_category:
+            prompt.append(f"{persona.category:<15} ", "italic")
         prompt.append(neutralise_controls(persona.system_prompt.replace("\n", " ")))
         return prompt
 

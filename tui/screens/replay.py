@@ -77,9 +77,11 @@ class ReplayScreen(Screen[None]):
             yield Static("imported log", id="replay-imported")
         with Horizontal(id="replay-body"):
             yield VerticalScroll(id="replay-transcript", can_focus=False)
+            # Beside the transcript. app.tcss narrows it below 140 columns and moves it under the transcript below 100.
             with Vertical(id="replay-side"):
-                yield Static("Drift: stability per agent turn", classes="side-title")
-                yield DriftCurve(id="replay-curve")
+                with Vertical(classes="curve-box"):
+                    yield Static("Drift: stability per agent turn", classes="side-title")
+                    yield DriftCurve(id="replay-curve")
                 yield Static(id="replay-position")
                 with VerticalScroll(id="probe-panel", can_focus=False):
                     yield ProbeAnswers(id="probe-answers")
