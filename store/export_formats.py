@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from engine.printable import neutralise_controls
 from engine.protocol import fold_reply
 from store.exporter import PROBE_COLUMNS, ExportResult, decoding_name, probe_rows, run_to_json
 from store.importer import BASELINE_LAYOUT, RUN_PY_LAYOUT
@@ -209,7 +210,12 @@ def run_features() -> Any:
 
 
 def markdown_transcript(run: StoredRun) -> str:
-    """Return a Markdown transcript: run facts, then each turn's text as stored, with probe answers."""
+    """Return a Markdown transcript: run facts, then each turn's text as stored, with probe answers.
+
+    Control characters become visible placeholders, so viewing the file in a
+    terminal cannot run escape sequences from model text; JSONL keeps the
+    text exactly.
+    """
     stability = run.stability()
     probes_by_turn: dict[int, list[dict[str, Any]]] = {}
     for probe in run.probes:
@@ -238,7 +244,7 @@ def markdown_transcript(run: StoredRun) -> str:
             score = "not scored" if probe.get("score") is None else f"{probe['score']:.3f}"
             lines += [f"### Probe answer {probe['sample']} (score {score})", "", probe["raw_text"], ""]
 
-    return "\n".join(lines)
+    return neutralise_controls("\n".join(lines))
 
 
 def write_markdown(runs: Iterable[StoredRun], path: Path) -> ExportResult:

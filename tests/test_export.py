@@ -320,3 +320,16 @@ def test_command_names_damaged_run(isolated_data_dir, tmp_path, capsys):
     error = capsys.readouterr().err
     assert exit_code == 1
     assert f"left out run {damaged.stem}" in error
+
+
+def test_markdown_shows_escapes_inertly(tmp_path):
+    from store.export_formats import markdown_transcript
+
+    store = RunStore(tmp_path / "store")
+    stored = store.load_run(add_native_run(store))
+    stored.turns[1]["raw_text"] = "hello \x1b]0;PWNED\x07 world"
+
+    text = markdown_transcript(stored)
+
+    assert "\x1b" not in text
+    assert "hello ␛]0;PWNED␇ world" in text
