@@ -730,6 +730,7 @@ async def test_backend_error_keeps_conversation(store, personas):
         assert views[2].body.text.plain == TENNIS_REPLY
         assert views[2].badge.label == "1.00"
         assert app.screen.check_action("resume", ())
+        assert views[3].body.text.plain == "[no reply, not stored]"
 
 
 async def test_chat_refuses_imported_run(store, personas):

@@ -98,4 +98,4 @@ class TurnView(Widget):
         self.add_class("-incomplete")
         if self.badge is not None:
             self.badge.display = False
-        self.body.append(" [cut off, not stored]" if self.body.text.plain else "[cut off, not stored]")
+        self.body.append(" [cut off, not stored]" if self.body.text.plain else "[no reply, not stored]")
