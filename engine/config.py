@@ -44,7 +44,7 @@ STRATEGIES = ("nucleus", "greedy", "best_of_n")
 
 @dataclass(frozen=True)
 class Decoding:
-    """How each turn's reply is chosen; the weights matter only for best_of_n."""
+    """The strategy that chooses each turn's reply; the weights matter only for best_of_n."""
 
     strategy: str = "nucleus"
     best_of_n: int = 5
@@ -120,16 +120,19 @@ class RunConfig:
                 f"unknown topic {self.topic}: use 0..{len(STARTERS) - 1}, "
                 f"or -1 to draw one with the seed"
             )
+
         if self.turns < 2:
             raise ValueError(f"--turns {self.turns} is too small: use 2 or more")
         if self.runs < 1:
             raise ValueError(f"--runs {self.runs} is too small: use 1 or more")
+
         self.decoding.validate()
         for name, value in (("--temperature", self.sampling.temperature), ("--top_p", self.sampling.top_p),
                             ("--timeout", self.timeout), ("--alpha", self.decoding.alpha),
                             ("--beta", self.decoding.beta), ("--gamma", self.decoding.gamma)):
             if value is not None and not math.isfinite(value):
                 raise ValueError(f"{name} {value} is invalid: use a finite number")
+
         if self.sampling.temperature < 0:
             raise ValueError(f"--temperature {self.sampling.temperature} is invalid: use 0 (greedy) or more")
         if not 0 < self.sampling.top_p <= 1:
@@ -138,6 +141,7 @@ class RunConfig:
             raise ValueError(f"max tokens {self.sampling.max_tokens} is too small: use 1 or more")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"--timeout {self.timeout} is too small: use a number of seconds above 0")
+
         if self.base_url is not None:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:

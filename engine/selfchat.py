@@ -47,7 +47,7 @@ CANDIDATE_SAMPLE_OFFSET = 1000
 
 @dataclass
 class ResumeState:
-    """What a stored run already has: folded turn texts (starter first) and probe scores."""
+    """The part of a run already stored: folded turn texts (starter first) and probe scores."""
 
     history: list[str] = field(default_factory=list)
     probe_scores: dict[int, list[float | None]] = field(default_factory=dict)

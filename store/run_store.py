@@ -10,7 +10,7 @@ A turn is written to its run file only, and fsynced before `record` returns.
 The index changes when a run is created, started and ended. A run killed
 mid-run stays "running" in the index; `summaries()` reads the completed turns
 and stability of such runs from their run files, and shows one that no
-process holds (see `claim_run`) as stopped.
+process has claimed (see `claim_run`) as stopped.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class RunStore:
 
         Raises StoreError when another process (a TUI or a headless run) is
         running it, so two processes never write the same run. Claiming a run
-        this store already holds does nothing.
+        this store has already claimed does nothing.
         """
         if run_id in self._run_locks:
             return
@@ -140,7 +140,7 @@ class RunStore:
         self._run_locks[run_id] = lock
 
     def release_run(self, run_id: str) -> None:
-        """Give up this process's claim on a run (nothing happens when it holds none)."""
+        """Give up this process's claim on a run (nothing happens when it has none)."""
         lock = self._run_locks.pop(run_id, None)
         if lock is not None:
             lock.release()
@@ -295,6 +295,6 @@ class RunStore:
         refreshed = {**SUMMARY_DEFAULTS, **run.summary()}
         lock_path = self._run_lock_path(run_id)
         if refreshed["status"] == RUNNING and lock_path.exists() and not is_locked(lock_path):
-            # The run was claimed once and no process holds it now, so it was killed mid-run.
+            # The run was claimed once and no process has it claimed now, so it was killed mid-run.
             refreshed["status"] = STOPPED
         return refreshed

@@ -40,7 +40,7 @@ class Reply:
 
 
 class BackendError(RuntimeError):
-    """A backend could not produce a reply; the message says what to do."""
+    """A backend could not produce a reply; the message names the fix."""
 
 
 class AuthenticationFailed(BackendError):

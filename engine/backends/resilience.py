@@ -13,8 +13,8 @@
 
 A retry is only safe before the first fragment reached the caller, because
 the caller may have shown or stored it. A reply that fails later raises
-`ReplyInterrupted`; the self-chat then stops with RunFailed, the partial
-turn is not stored, and a re-run resumes from the last complete turn.
+`ReplyInterrupted`, so the self-chat stops with RunFailed. The partial turn
+is not stored, and a re-run resumes from the last complete turn.
 
 Timeouts are the transport's: each backend sets its HTTP client's timeout
 (`--timeout`), and the wrapper only classifies the error. It sets no
